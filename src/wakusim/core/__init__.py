@@ -1,0 +1,1 @@
+"""The simulation core: state, monthly processes, market and network. Imports no interface."""

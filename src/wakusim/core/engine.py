@@ -1,0 +1,152 @@
+"""The monthly loop: initial state, then the eight processes each month, in order."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from wakusim.core.initial import initial_state
+from wakusim.core.market import update_expectation
+from wakusim.core.policy import Policy, policy_for_month
+from wakusim.core.processes.accounting import account
+from wakusim.core.processes.choice import revise_modes
+from wakusim.core.processes.companies import decide_partners
+from wakusim.core.processes.enforcement import enforce
+from wakusim.core.processes.learning import learn, set_true_beliefs
+from wakusim.core.processes.trade import trade
+from wakusim.core.records import month_record
+from wakusim.core.state import ModelState
+from wakusim.scenarios.calendar import month_label
+from wakusim.scenarios.schema import Campaign, Scenario
+from wakusim.scenarios.timeline import PolicySchedule, compile_timeline
+
+RngLike = None | int | np.random.SeedSequence | np.random.Generator
+
+
+@dataclass
+class RunOutput:
+    """What one run produced: one record per month, plus what is needed to re-run it."""
+
+    records: list[dict[str, Any]]
+    markers: list[tuple[str, str]]
+    seed: dict[str, Any]
+    final_state: ModelState | None = field(default=None, repr=False)
+
+
+def resolve_rng(
+    rng: RngLike, default_seed: int | None = None
+) -> tuple[np.random.Generator, dict[str, Any]]:
+    """Turn the ``rng`` argument into a Generator and a record of how to recreate it.
+
+    ``None`` uses ``default_seed`` (the scenario's seed) when given, else fresh
+    entropy. The record holds the seed sequence's entropy and spawn key; for a
+    Generator passed in, also its bit generator state at the start.
+    """
+    if isinstance(rng, np.random.Generator):
+        seq = getattr(rng.bit_generator, "seed_seq", None)
+        info: dict[str, Any] = {"kind": "generator", "state": rng.bit_generator.state}
+        if isinstance(seq, np.random.SeedSequence):
+            info.update(entropy=str(seq.entropy), spawn_key=list(seq.spawn_key))
+        return rng, _jsonable(info)
+    if isinstance(rng, np.random.SeedSequence):
+        seq = rng
+    elif rng is None:
+        seq = np.random.SeedSequence(default_seed)
+    elif isinstance(rng, int | np.integer) and not isinstance(rng, bool):
+        seq = np.random.SeedSequence(int(rng))
+    else:
+        raise TypeError(f"rng must be None, an int, a SeedSequence or a Generator, not {rng!r}")
+    info = {"kind": "seed_sequence", "entropy": str(seq.entropy), "spawn_key": list(seq.spawn_key)}
+    return np.random.default_rng(seq), info
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.integer | int) and not isinstance(value, bool):
+        return int(value) if abs(int(value)) < 2**53 else str(value)
+    return value
+
+
+def step(
+    state: ModelState,
+    policy: Policy,
+    campaigns: list[Campaign],
+    scenario: Scenario,
+    rng: np.random.Generator,
+) -> dict[str, Any]:
+    """Advance the state by one month and return the month's observables."""
+    # 1 policy is given; with learning off, beliefs are the true risks.
+    if not scenario.learning.enabled:
+        set_true_beliefs(state.population, policy)
+    # 2 expectations from last month's market.
+    market = state.market
+    market.expected_margin = update_expectation(
+        market.expected_margin, market.price - 1.0, scenario.market.expectation_weight
+    )
+    # 3 companies decide.
+    decide_partners(state.companies, market.expected_margin, state.partners_last, policy, scenario)
+    # 4 individuals decide.
+    revise_modes(state, policy, scenario, rng)
+    # 5 trade and market.
+    outcome = trade(state, policy, scenario)
+    market.price = outcome.price
+    # 6 enforcement.
+    caught = enforce(state, outcome, policy, rng)
+    # 7 learning.
+    learn(
+        state.population, outcome, caught, campaigns, policy, scenario.learning, state.companies.size
+    )
+    # 8 accounting and records.
+    ledger = account(state, outcome, caught, policy, scenario)
+    state.month += 1
+    return month_record(state, policy, outcome, caught, ledger, market.expected_margin)
+
+
+def run(
+    scenario: Scenario,
+    rng: RngLike = None,
+    progress: Callable[[int, int], None] | None = None,
+    keep_state: bool = False,
+) -> RunOutput:
+    """Simulate a scenario month by month.
+
+    Parameters
+    ----------
+    scenario
+        A validated scenario.
+    rng
+        ``None`` (the scenario's seed, else fresh entropy), an int, a
+        ``SeedSequence`` or a ``Generator``. All randomness comes from it.
+    progress
+        Called as ``progress(done, total)`` after every month (warm-up included).
+    keep_state
+        Keep the final state in the output (for inspection and tests).
+    """
+    generator, seed_info = resolve_rng(rng, scenario.seed)
+    schedule: PolicySchedule = compile_timeline(scenario)
+    first = policy_for_month(schedule, 0)
+    state = initial_state(scenario, first, generator)
+    total = scenario.warmup_months + scenario.n_months
+    for w in range(scenario.warmup_months):
+        step(state, first, [], scenario, generator)
+        if progress:
+            progress(w + 1, total)
+    records = []
+    for t in range(scenario.n_months):
+        policy = policy_for_month(schedule, t)
+        record = {"month": month_label(schedule.start_month + t)}
+        record.update(step(state, policy, schedule.campaigns.get(t, []), scenario, generator))
+        record.update({f"policy.{k}": v for k, v in schedule.at(t).items()})
+        records.append(record)
+        if progress:
+            progress(scenario.warmup_months + t + 1, total)
+    markers = [(month_label(schedule.start_month + t), label) for t, label in schedule.markers]
+    return RunOutput(
+        records=records, markers=markers, seed=seed_info, final_state=state if keep_state else None
+    )

@@ -1,0 +1,123 @@
+"""Step 8: accounting. Incomes, wealth, detention, company accounts, state revenue.
+
+An individual's income for the month is the livelihood ``y0``, the safe return
+on capital not in goods, and the trade profit, less what was confiscated and
+fined if caught, less the neighbourhood-unit fee if paid. The livelihood is
+consumed; a ``savings_rate`` share of capital and trade income is added to
+wealth; losses and the fee come out of wealth in full. The caught start their
+detention (or, without detention, go back outside); detention counts down and
+the released reconsider at once. Companies rebuild their own funds from a
+``retention`` share of their income, but never beyond ``own_funds_share`` of
+their quota (the state takes the rest: companies stay short of funds); they
+pay fines from their funds and loyalty funds from income. The state collects
+surrendered foreign currency, fines, confiscated goods and loyalty funds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from wakusim.core.decisions import organisational_cost
+from wakusim.core.policy import Policy
+from wakusim.core.processes.enforcement import EnforcementOutcome
+from wakusim.core.processes.trade import TradeOutcome
+from wakusim.core.state import DETAINED, MEMBER, NO_COMPANY, OUTSIDE, PARTNER, ModelState
+from wakusim.scenarios.schema import Scenario
+
+MIN_WEALTH = 1.0
+
+
+@dataclass
+class Ledger:
+    """Money flows of the month that are not kept in the state."""
+
+    trade_income: np.ndarray
+    fee_paid: np.ndarray
+    revenue_surrender: float
+    revenue_fines: float
+    revenue_confiscation: float
+    revenue_loyalty: float
+    released: int
+
+
+def account(
+    state: ModelState,
+    trade: TradeOutcome,
+    enforcement: EnforcementOutcome,
+    policy: Policy,
+    scenario: Scenario,
+) -> Ledger:
+    """Apply the month's money flows and countdowns to the state, in place."""
+    pop, comp = state.population, state.companies
+    mk, e = scenario.market, policy.enforcement
+    caught = enforcement.caught
+    was_detained = trade.mode == DETAINED
+    free = ~was_detained
+
+    # Individuals.
+    safe = mk.safe_return * (pop.wealth - trade.deployed)
+    trade_income = np.where(caught, -(enforcement.confiscated + enforcement.fined), trade.profit)
+    _, _, pays_fee = organisational_cost(pop.wealth, pop.org_aversion, policy)
+    fee_paid = np.where(free & pays_fee & (trade.mode != MEMBER), policy.state.inminban_fee / 12, 0.0)
+    y0 = scenario.population.baseline_income
+    income = np.where(free, y0 + safe + trade_income - fee_paid, 0.0)
+    gains = np.where(free, safe + np.maximum(trade_income, 0.0), 0.0)
+    losses = np.where(free, np.minimum(trade_income, 0.0) - fee_paid, 0.0)
+    pop.wealth = np.maximum(
+        pop.wealth + scenario.population.savings_rate * gains + losses, MIN_WEALTH
+    )
+    pop.income = income
+
+    # Detention: serve a month, release at zero, then lock up the newly caught.
+    pop.detention_left[was_detained] -= 1
+    released = was_detained & (pop.detention_left <= 0)
+    pop.detention_left[released] = 0
+    pop.mode[released] = OUTSIDE
+    pop.must_revise[released] = True
+    detain = caught & (enforcement.detention > 0)
+    pop.detention_left[detain] = enforcement.detention[detain]
+    pop.mode[detain] = DETAINED
+    fined_only = caught & ~detain
+    pop.mode[fined_only] = OUTSIDE
+    pop.must_revise[fined_only] = True
+    pop.company[caught] = NO_COMPANY
+
+    # Companies.
+    m = comp.size
+    attached = (trade.mode == PARTNER) | (trade.mode == MEMBER)
+    paid = attached & ~caught
+    commission = np.bincount(trade.company[paid], weights=trade.commission[paid], minlength=m)
+    income_c = commission + trade.company_own_profit
+    loyalty = np.where(comp.active, policy.state.loyalty_payment, 0.0)
+    ceiling = scenario.companies.own_funds_share * comp.quota
+    comp.funds = np.clip(
+        comp.funds + scenario.companies.retention * income_c - enforcement.company_fined,
+        0.0,
+        ceiling,
+    )
+    was_suspended = ~comp.active
+    comp.suspended_left[was_suspended] -= 1
+    comp.suspended_left[enforcement.company_caught] = e.suspension_months
+    state.partners_last = np.bincount(
+        trade.company[trade.mode == PARTNER], minlength=m
+    ).astype(np.float64)
+    state.company_income_last = income_c
+    if scenario.learning.enabled:
+        observed = enforcement.inspected.sum() / max(int((~was_suspended).sum()), 1)
+        w = 1.0 - scenario.learning.company_memory
+        comp.perceived_inspection = (1 - w) * comp.perceived_inspection + w * observed
+    else:
+        comp.perceived_inspection[:] = e.inspection_rate
+
+    return Ledger(
+        trade_income=np.where(free, trade_income, 0.0),
+        fee_paid=fee_paid,
+        revenue_surrender=float(trade.surrender[~caught].sum()),
+        revenue_fines=float(enforcement.fined.sum() + enforcement.company_fined.sum()),
+        revenue_confiscation=float(enforcement.confiscated.sum()),
+        revenue_loyalty=float(loyalty.sum()),
+        released=int(released.sum()),
+    )
+

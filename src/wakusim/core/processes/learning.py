@@ -1,0 +1,97 @@
+"""Step 7: learning. Perceived risks follow arrests seen among contacts (M10).
+
+For each illicit channel an individual holds a Beta belief, kept as its mean
+``p`` (the perceived monthly risk) and its weight ``w`` (pseudo-observations).
+Each month old evidence fades by ``memory``; the individual then observes its
+contacts who were in the channel this month (``n``) and how many of them were
+caught (``x``):
+
+    w' = memory * w + n,        p' = (memory * w * p + x) / w'
+
+A partner also sees its own company: ``company_weight`` pseudo-observations at
+the company's arrest rate among partners. A public campaign on the timeline
+adds ``weight`` pseudo-observations at the risk it conveys (by default the
+true risk) to everyone. With learning switched off, beliefs equal the true
+risks each month.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from wakusim.core.policy import Policy
+from wakusim.core.processes.enforcement import EnforcementOutcome
+from wakusim.core.processes.trade import TradeOutcome
+from wakusim.core.state import (
+    CHANNEL_PARTNER,
+    CHANNEL_SMUGGLER,
+    PARTNER,
+    SMUGGLER,
+    Population,
+)
+from wakusim.scenarios.schema import Campaign, Learning
+
+
+def observe_contacts(contacts: np.ndarray, in_channel: np.ndarray, caught: np.ndarray):
+    """Count, for each individual, contacts in the channel and contacts caught in it."""
+    seen = in_channel[contacts].sum(axis=1, dtype=np.int32)
+    arrests = (in_channel & caught)[contacts].sum(axis=1, dtype=np.int32)
+    return seen, arrests
+
+
+def beta_update(
+    belief: np.ndarray, weight: np.ndarray, seen: np.ndarray, arrests: np.ndarray, memory: float
+) -> None:
+    """Fade old evidence and add new observations, in place (rows of one channel)."""
+    kept = memory * weight
+    new_weight = kept + seen
+    with np.errstate(divide="ignore", invalid="ignore"):
+        updated = (kept * belief + arrests) / new_weight
+    np.copyto(belief, np.where(new_weight > 0, updated, belief))
+    np.copyto(weight, new_weight)
+
+
+def apply_campaign(belief: np.ndarray, weight: np.ndarray, risk: float, strength: float) -> None:
+    """Add ``strength`` pseudo-observations at ``risk`` to every belief, in place."""
+    np.copyto(belief, (weight * belief + strength * risk) / (weight + strength))
+    weight += strength
+
+
+def learn(
+    pop: Population,
+    trade: TradeOutcome,
+    enforcement: EnforcementOutcome,
+    campaigns: list[Campaign],
+    policy: Policy,
+    learning: Learning,
+    n_companies: int,
+) -> None:
+    """Update every individual's perceived risks in place."""
+    if not learning.enabled:
+        set_true_beliefs(pop, policy)
+        return
+    mode, caught = trade.mode, enforcement.caught
+    true_risk = {CHANNEL_SMUGGLER: policy.smuggler_risk, CHANNEL_PARTNER: policy.partner_risk}
+    for channel, code in ((CHANNEL_SMUGGLER, SMUGGLER), (CHANNEL_PARTNER, PARTNER)):
+        seen, arrests = observe_contacts(pop.contacts, mode == code, caught)
+        seen = seen.astype(np.float64)
+        arrests = arrests.astype(np.float64)
+        if channel == CHANNEL_PARTNER and learning.company_weight > 0:
+            partner = mode == PARTNER
+            company = trade.company[partner]
+            total = np.bincount(company, minlength=n_companies)
+            hit = np.bincount(company[caught[partner]], minlength=n_companies)
+            rate = np.divide(hit, total, out=np.zeros(n_companies), where=total > 0)
+            seen[partner] += learning.company_weight
+            arrests[partner] += learning.company_weight * rate[company]
+        beta_update(pop.belief[channel], pop.belief_weight[channel], seen, arrests, learning.memory)
+        for campaign in campaigns:
+            if campaign.channel == ("smuggler", "partner")[channel]:
+                risk = true_risk[channel] if campaign.risk is None else campaign.risk
+                apply_campaign(pop.belief[channel], pop.belief_weight[channel], risk, campaign.weight)
+
+
+def set_true_beliefs(pop: Population, policy: Policy) -> None:
+    """Set every belief to the true risk of the policy in force."""
+    pop.belief[CHANNEL_SMUGGLER] = policy.smuggler_risk
+    pop.belief[CHANNEL_PARTNER] = policy.partner_risk

@@ -1,0 +1,137 @@
+"""Step 5: trade. Traders invest, quotas ration company trade, the market clears (M1, M3, P6).
+
+Smugglers move ``min(invest_share * W, smuggling_capacity)`` across the border.
+Partners and members put ``invest_share * W`` into goods under their company's
+permit; the company adds its own (small) funds. A company's monthly volume is
+``turnover`` times the capital it handles, capped by its quota times the trade
+level in force; when the cap binds, every yuan at the company is scaled down
+by the same factor (pro rata). Total imports set this month's sale value and
+margin. Profits here are before any punishment (step 6).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from wakusim.core.decisions import margin_shares
+from wakusim.core.market import sale_value
+from wakusim.core.policy import Policy
+from wakusim.core.state import MEMBER, PARTNER, SMUGGLER, ModelState
+from wakusim.scenarios.schema import Scenario
+
+
+@dataclass
+class TradeOutcome:
+    """What the month's trade produced.
+
+    Attributes
+    ----------
+    mode
+        Each individual's mode during the month (before arrests).
+    company
+        Company each partner or member traded with (``NO_COMPANY`` otherwise).
+    deployed
+        Capital each individual had in goods, CNY.
+    profit
+        Each trader's net trade profit if not caught, CNY.
+    commission
+        Each trader's payment to its company (commission and unit payment), CNY.
+    surrender
+        Each member's foreign currency surrendered to the state, CNY.
+    ration
+        Share of demanded volume each company could import.
+    company_own_profit
+        Profit of each company on its own funds, CNY.
+    volume_smuggling, volume_partner, volume_member, volume_own
+        Import volumes by channel, CNY of import cost.
+    price, margin
+        Realised sale value per yuan and margin ``price - 1``.
+    """
+
+    mode: np.ndarray
+    company: np.ndarray
+    deployed: np.ndarray
+    profit: np.ndarray
+    commission: np.ndarray
+    surrender: np.ndarray
+    ration: np.ndarray
+    company_own_profit: np.ndarray
+    volume_smuggling: float
+    volume_partner: float
+    volume_member: float
+    volume_own: float
+    price: float
+    margin: float
+
+    @property
+    def volume_company(self) -> float:
+        """Imports through companies' permits."""
+        return self.volume_partner + self.volume_member + self.volume_own
+
+    @property
+    def volume_total(self) -> float:
+        """All imports."""
+        return self.volume_company + self.volume_smuggling
+
+
+def trade(state: ModelState, policy: Policy, scenario: Scenario) -> TradeOutcome:
+    """Compute the month's trade (no random draws)."""
+    pop, comp = state.population, state.companies
+    mk = scenario.market
+    mode = pop.mode.copy()
+    m = comp.size
+    smuggler = mode == SMUGGLER
+    attached = (mode == PARTNER) | (mode == MEMBER)
+    wanted = np.zeros(pop.size)
+    wanted[smuggler] = np.minimum(mk.invest_share * pop.wealth[smuggler], mk.smuggling_capacity)
+    wanted[attached] = mk.invest_share * pop.wealth[attached]
+
+    company = np.where(attached, pop.company, 0)
+    own = np.where(comp.active, comp.funds, 0.0)
+    outside_capital = np.bincount(company[attached], weights=wanted[attached], minlength=m)
+    demand = mk.turnover * (own + outside_capital)
+    cap = comp.quota * policy.border.trade_level * comp.active
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ration = np.where(demand > 0, np.minimum(1.0, cap / demand), 0.0)
+    deployed = wanted.copy()
+    deployed[attached] *= ration[company[attached]]
+
+    is_partner = mode == PARTNER
+    is_member = mode == MEMBER
+    volume_smuggling = mk.turnover * float(deployed[smuggler].sum())
+    volume_partner = mk.turnover * float(deployed[is_partner].sum())
+    volume_member = mk.turnover * float(deployed[is_member].sum())
+    own_deployed = own * ration
+    volume_own = mk.turnover * float(own_deployed.sum())
+    total = volume_smuggling + volume_partner + volume_member + volume_own
+    price = sale_value(total, state.market.reference_volume, mk.price_ref, mk.elasticity)
+    margin = price - 1.0
+
+    gross = mk.turnover * margin * deployed
+    shares = margin_shares(policy, scenario)
+    profit = gross * shares[mode.clip(0, 3)] * (mode < 4)
+    c, s = scenario.companies, policy.state
+    commission = np.zeros(pop.size)
+    commission[is_partner] = c.partner_commission * gross[is_partner]
+    member_rest = (1.0 - c.member_commission) * gross[is_member]
+    commission[is_member] = c.member_commission * gross[is_member] + s.unit_payment * member_rest
+    surrender = np.zeros(pop.size)
+    surrender[is_member] = s.surrender_rate * (1.0 - s.unit_payment) * member_rest
+    return TradeOutcome(
+        mode=mode,
+        company=pop.company.copy(),
+        deployed=deployed,
+        profit=profit,
+        commission=commission,
+        surrender=surrender,
+        ration=ration,
+        company_own_profit=mk.turnover * margin * own_deployed,
+        volume_smuggling=volume_smuggling,
+        volume_partner=volume_partner,
+        volume_member=volume_member,
+        volume_own=volume_own,
+        price=price,
+        margin=margin,
+    )

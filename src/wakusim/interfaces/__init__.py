@@ -1,0 +1,1 @@
+"""User interfaces (command line). The core never imports from here."""

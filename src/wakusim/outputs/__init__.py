@@ -1,0 +1,1 @@
+"""Outputs of runs: results objects, files on disk, summary tables and figures."""
