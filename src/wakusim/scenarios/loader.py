@@ -228,6 +228,10 @@ def _apply_override(data: dict[str, Any], path_text: str, value: Any, origin: st
                 node[index] = value
                 return
             node = node[index]
+        elif isinstance(node, dict) and trail and trail[-1] in ("set", "ramp"):
+            # Keys of an event's set/ramp are themselves dotted policy paths.
+            node[".".join(parts[i:])] = value
+            return
         elif isinstance(node, dict):
             free = bool(trail) and trail[-1] in _FREE_MAPPINGS
             if part not in node and not free:

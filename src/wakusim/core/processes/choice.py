@@ -8,7 +8,8 @@ their perceived risks (:mod:`wakusim.core.decisions`) and draw one by logit.
 New partners pick a company that takes partners (in proportion to quota); new
 members pick a company with open posts (in proportion to open posts), and
 posts go in random order: those turned away stay outside and reconsider next
-month.
+month. Members of a company whose permit is suspended reconsider at once but
+keep their post if they stay members (they are employees of the company).
 """
 
 from __future__ import annotations
@@ -72,8 +73,9 @@ def revise_modes(
     takes_partners = comp.accepts_partners & comp.active
     old_mode, old_company = pop.mode[idx], pop.company[idx]
     wealth = pop.wealth[idx]
+    # A member keeps its post if it chooses to stay, even while the company's
+    # permit is suspended (it then waits, without trading, for the permit).
     keeps_post = (old_mode == MEMBER) & (old_company >= 0)
-    keeps_post &= comp.active[np.where(old_company >= 0, old_company, 0)]
 
     feasible = np.zeros((idx.size, 4), dtype=bool)
     feasible[:, OUTSIDE] = True

@@ -1,0 +1,97 @@
+"""Small-world contact network: lattice, rewiring, degrees, clustering."""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from wakusim.core.network import small_world_contacts, to_networkx
+
+
+@pytest.mark.parametrize("beta", [0.0, 0.3, 1.0])
+def test_shape_dtype_range_and_no_self_loops(beta):
+    n, k = 200, 10
+    contacts = small_world_contacts(n, k, beta, np.random.default_rng(1))
+    assert contacts.shape == (n, k)
+    assert contacts.dtype == np.int32
+    assert contacts.min() >= 0 and contacts.max() < n
+    assert not (contacts == np.arange(n)[:, None]).any()
+
+
+def test_beta_zero_is_exact_ring_lattice():
+    contacts = small_world_contacts(7, 4, 0.0, np.random.default_rng(0))
+    # row i: i+1, i+2, i-1, i-2 (mod 7)
+    expected = np.array(
+        [
+            [1, 2, 6, 5],
+            [2, 3, 0, 6],
+            [3, 4, 1, 0],
+            [4, 5, 2, 1],
+            [5, 6, 3, 2],
+            [6, 0, 4, 3],
+            [0, 1, 5, 4],
+        ]
+    )
+    np.testing.assert_array_equal(contacts, expected)
+
+
+def test_beta_zero_uses_no_random_numbers():
+    rng = np.random.default_rng(3)
+    small_world_contacts(50, 6, 0.0, rng)
+    assert rng.random() == np.random.default_rng(3).random()
+
+
+def test_degree_preserved_under_rewiring():
+    n, k = 300, 8
+    lattice = small_world_contacts(n, k, 0.0, np.random.default_rng(5))
+    rewired = small_world_contacts(n, k, 0.2, np.random.default_rng(5))
+    # Every individual still has exactly k contact slots; lattice in-degree is k as well.
+    assert rewired.shape == lattice.shape == (n, k)
+    np.testing.assert_array_equal(np.bincount(lattice.ravel(), minlength=n), np.full(n, k))
+    # About beta of the ties changed (2400 ties at 20 %: sd 0.008; allow about 4 sd).
+    changed = (rewired != lattice).mean()
+    assert 0.2 - 0.035 < changed < 0.2 + 0.035
+
+
+def test_beta_one_rewires_uniformly_over_others():
+    n, k = 20, 18
+    contacts = small_world_contacts(n, k, 1.0, np.random.default_rng(11))
+    offsets = (contacts - np.arange(n)[:, None]) % n
+    counts = np.bincount(offsets.ravel(), minlength=n)
+    assert counts[0] == 0  # never oneself
+    assert (counts[1:] > 0).all()  # every other individual reachable (360 draws over 19)
+
+
+def test_degree_clipped_for_tiny_populations():
+    assert small_world_contacts(5, 10, 0.0, np.random.default_rng(0)).shape == (5, 4)
+    assert small_world_contacts(6, 10, 0.0, np.random.default_rng(0)).shape == (6, 4)
+    three = small_world_contacts(3, 10, 0.0, np.random.default_rng(0))
+    np.testing.assert_array_equal(three, [[1, 2], [2, 0], [0, 1]])
+
+
+def test_to_networkx_edges():
+    contacts = small_world_contacts(7, 4, 0.0, np.random.default_rng(0))
+    graph = to_networkx(contacts)
+    assert graph.is_directed()
+    assert graph.number_of_nodes() == 7
+    assert graph.number_of_edges() == 28
+    assert graph.has_edge(0, 5) and graph.has_edge(0, 1) and not graph.has_edge(0, 3)
+
+
+@pytest.mark.parametrize("k", [4, 6, 10])
+def test_lattice_clustering_matches_watts_strogatz(k):
+    n = 100
+    graph = nx.Graph(to_networkx(small_world_contacts(n, k, 0.0, np.random.default_rng(0))))
+    # Ring lattice clustering C(0) = 3(k - 2) / (4(k - 1)): 0.5, 0.6, 2/3
+    expected = 3 * (k - 2) / (4 * (k - 1))
+    assert nx.average_clustering(graph) == pytest.approx(expected, rel=1e-12)
+    assert nx.utils.graphs_equal(graph, nx.watts_strogatz_graph(n, k, 0.0))
+
+
+def test_rewiring_lowers_clustering_and_path_length():
+    n, k = 400, 10
+    lattice = nx.Graph(to_networkx(small_world_contacts(n, k, 0.0, np.random.default_rng(2))))
+    small = nx.Graph(to_networkx(small_world_contacts(n, k, 0.1, np.random.default_rng(2))))
+    assert nx.average_clustering(small) < nx.average_clustering(lattice)
+    assert nx.average_shortest_path_length(small) < 0.5 * nx.average_shortest_path_length(lattice)
