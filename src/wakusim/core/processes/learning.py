@@ -32,10 +32,18 @@ from wakusim.core.state import (
 from wakusim.scenarios.schema import Campaign, Learning
 
 
-def observe_contacts(contacts: np.ndarray, in_channel: np.ndarray, caught: np.ndarray):
+def observe_contacts(
+    contacts: np.ndarray, in_channel: np.ndarray, caught: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Count, for each individual, contacts in the channel and contacts caught in it."""
+    n = contacts.shape[0]
+    if not in_channel.any():
+        return np.zeros(n, dtype=np.int32), np.zeros(n, dtype=np.int32)
     seen = in_channel[contacts].sum(axis=1, dtype=np.int32)
-    arrests = (in_channel & caught)[contacts].sum(axis=1, dtype=np.int32)
+    hit = in_channel & caught
+    if not hit.any():
+        return seen, np.zeros(n, dtype=np.int32)
+    arrests = hit[contacts].sum(axis=1, dtype=np.int32)
     return seen, arrests
 
 
