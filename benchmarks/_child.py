@@ -14,13 +14,17 @@ def main() -> None:
     result = wakusim.simulate(sc, rng=1)
     wall = time.perf_counter() - start
     months = sc.n_months + sc.warmup_months
-    print(json.dumps({
-        "individuals": size,
-        "months": months,
-        "wall_s": wall,
-        "agent_steps_per_s": size * months / wall,
-        "share_member_2025_03": float(result.timeseries.loc["2025-03", "share_member"]),
-    }))
+    print(
+        json.dumps(
+            {
+                "individuals": size,
+                "months": months,
+                "wall_s": wall,
+                "agent_steps_per_s": size * months / wall,
+                "share_member_2025_03": float(result.timeseries.loc["2025-03", "share_member"]),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

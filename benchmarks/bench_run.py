@@ -32,18 +32,28 @@ def measure(size: int, warmup: int, scenario: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[20_000, 1_000_000])
-    parser.add_argument("--warmup", type=int, nargs="+", default=[24, 0],
-                        help="warm-up months per size (last value repeats)")
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        nargs="+",
+        default=[24, 0],
+        help="warm-up months per size (last value repeats)",
+    )
     parser.add_argument("--scenario", default="history")
     args = parser.parse_args()
-    print(f"{'individuals':>12} {'months':>7} {'wall s':>9} {'agent-steps/s':>15} "
-          f"{'peak RSS MB':>12} {'bytes/indiv':>12}")
+    print(
+        f"{'individuals':>12} {'months':>7} {'wall s':>9} {'agent-steps/s':>15} "
+        f"{'peak RSS MB':>12} {'bytes/indiv':>12}"
+    )
     for i, size in enumerate(args.sizes):
         warmup = args.warmup[min(i, len(args.warmup) - 1)]
         r = measure(size, warmup, args.scenario)
-        print(f"{r['individuals']:>12,} {r['months']:>7} {r['wall_s']:>9.2f} "
-              f"{r['agent_steps_per_s']:>15,.0f} {r['peak_rss_mb']:>12.0f} "
-              f"{r['peak_bytes_per_individual']:>12,.0f}", flush=True)
+        print(
+            f"{r['individuals']:>12,} {r['months']:>7} {r['wall_s']:>9.2f} "
+            f"{r['agent_steps_per_s']:>15,.0f} {r['peak_rss_mb']:>12.0f} "
+            f"{r['peak_bytes_per_individual']:>12,.0f}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

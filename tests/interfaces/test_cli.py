@@ -27,12 +27,27 @@ def test_run_writes_results_and_prints_summary(tmp_path):
     out = tmp_path / "res"
     proc = cli("run", *SMALL, "--seed", "3", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
-    for text in ["outside %", "partner %", "member %", "arrests, partners*", "revenue, FX",
-                 "sale value", "before crackdown", "after crackdown", str(out)]:
+    for text in [
+        "outside %",
+        "partner %",
+        "member %",
+        "arrests, partners*",
+        "revenue, FX",
+        "sale value",
+        "before crackdown",
+        "after crackdown",
+        str(out),
+    ]:
         assert text in proc.stdout, text
     names = {p.name for p in out.iterdir()}
-    assert {"timeseries.parquet", "manifest.json", "modes.png", "market.png", "revenue.png",
-            "members_by_wealth.png"} <= names
+    assert {
+        "timeseries.parquet",
+        "manifest.json",
+        "modes.png",
+        "market.png",
+        "revenue.png",
+        "members_by_wealth.png",
+    } <= names
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["seed"]["entropy"] == "3"
     assert manifest["scenario"]["population"]["size"] == 800
@@ -41,9 +56,25 @@ def test_run_writes_results_and_prints_summary(tmp_path):
 def test_python_dash_m_and_set_override(tmp_path):
     out = tmp_path / "res"
     proc = subprocess.run(
-        [sys.executable, "-m", "wakusim", "run", "no-crackdown", *SMALL, "--seed", "1",
-         "--no-figures", "--out", str(out), "--set", "enforcement.inspection_rate=0.05"],
-        capture_output=True, text=True, timeout=300, check=False,
+        [
+            sys.executable,
+            "-m",
+            "wakusim",
+            "run",
+            "no-crackdown",
+            *SMALL,
+            "--seed",
+            "1",
+            "--no-figures",
+            "--out",
+            str(out),
+            "--set",
+            "enforcement.inspection_rate=0.05",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     manifest = json.loads((out / "manifest.json").read_text())

@@ -23,12 +23,32 @@ def test_timeseries_has_one_row_per_month_and_the_observables(result):
     ts = result.timeseries
     assert len(ts) == 96 and ts.index[0] == "2019-01" and ts.index[-1] == "2026-12"
     for col in [
-        "n_outside", "n_smuggler", "n_partner", "n_member", "n_detained",
-        "arrests_smuggler", "arrests_partner", "arrests_member",
-        "volume_smuggling", "volume_partner", "volume_member", "volume_company", "price", "margin",
-        "revenue_surrender", "revenue_fines", "revenue_confiscation", "revenue_loyalty",
-        "income_outside", "income_partner", "income_member", "wealth_gini",
-        "member_share_q1", "member_share_q5", "companies_accepting", "companies_suspended",
+        "n_outside",
+        "n_smuggler",
+        "n_partner",
+        "n_member",
+        "n_detained",
+        "arrests_smuggler",
+        "arrests_partner",
+        "arrests_member",
+        "volume_smuggling",
+        "volume_partner",
+        "volume_member",
+        "volume_company",
+        "price",
+        "margin",
+        "revenue_surrender",
+        "revenue_fines",
+        "revenue_confiscation",
+        "revenue_loyalty",
+        "income_outside",
+        "income_partner",
+        "income_member",
+        "wealth_gini",
+        "member_share_d01",
+        "member_share_d10",
+        "companies_accepting",
+        "companies_suspended",
         "policy.enforcement.inspection_rate",
     ]:
         assert col in ts.columns, col
@@ -43,8 +63,14 @@ def test_save_writes_complete_folder_and_loads_back(result, tmp_path):
     out = result.save(tmp_path / "run")
     names = sorted(p.name for p in out.iterdir())
     assert names == sorted(
-        ["timeseries.parquet", "manifest.json", "modes.png", "market.png", "revenue.png",
-         "members_by_wealth.png"]
+        [
+            "timeseries.parquet",
+            "manifest.json",
+            "modes.png",
+            "market.png",
+            "revenue.png",
+            "members_by_wealth.png",
+        ]
     )
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["wakusim_version"] == wakusim.__version__

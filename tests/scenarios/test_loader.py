@@ -44,7 +44,8 @@ def test_extends_file_relative_and_drop_events(tmp_path: Path):
     child.write_text(
         "extends: base.yaml\nname: child\ndrop_events: [article]\n"
         "population: {size: 321}\n"
-        "timeline:\n  - {id: extra, date: 2021-03, label: Extra, set: {state.surrender_rate: 0.5}}\n"
+        "timeline:\n"
+        "  - {id: extra, date: 2021-03, label: Extra, set: {state.surrender_rate: 0.5}}\n"
     )
     sc = wakusim.load_scenario(child)
     assert sc.name == "child" and sc.population.size == 321

@@ -100,7 +100,13 @@ def step(
     caught = enforce(state, outcome, policy, rng)
     # 7 learning.
     learn(
-        state.population, outcome, caught, campaigns, policy, scenario.learning, state.companies.size
+        state.population,
+        outcome,
+        caught,
+        campaigns,
+        policy,
+        scenario.learning,
+        state.companies.size,
     )
     # 8 accounting and records.
     ledger = account(state, outcome, caught, policy, scenario)

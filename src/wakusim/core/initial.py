@@ -28,9 +28,7 @@ def initial_state(scenario: Scenario, policy: Policy, rng: np.random.Generator) 
     n = pop.size
     wealth = pop.wealth.median * np.exp(pop.wealth.sigma * rng.standard_normal(n))
     ra = pref.risk_aversion
-    risk_aversion = np.clip(
-        ra.median * np.exp(ra.sigma * rng.standard_normal(n)), ra.min, ra.max
-    )
+    risk_aversion = np.clip(ra.median * np.exp(ra.sigma * rng.standard_normal(n)), ra.min, ra.max)
     oa = pref.org_aversion
     org_aversion = oa.median * np.exp(oa.sigma * rng.standard_normal(n))
     contacts = small_world_contacts(n, pop.contacts.degree, pop.contacts.rewiring, rng)

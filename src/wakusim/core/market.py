@@ -11,7 +11,9 @@ from __future__ import annotations
 MIN_VOLUME_RATIO = 0.01
 
 
-def sale_value(volume: float, reference_volume: float, price_ref: float, elasticity: float) -> float:
+def sale_value(
+    volume: float, reference_volume: float, price_ref: float, elasticity: float
+) -> float:
     """Sale value per yuan of import cost at total import volume ``volume``.
 
     The volume ratio is floored at ``MIN_VOLUME_RATIO`` so that a month with

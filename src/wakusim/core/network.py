@@ -55,5 +55,7 @@ def to_networkx(contacts: np.ndarray) -> nx.DiGraph:
     graph = nx.DiGraph()
     n, k = contacts.shape
     graph.add_nodes_from(range(n))
-    graph.add_edges_from(zip(np.repeat(np.arange(n), k).tolist(), contacts.ravel().tolist()))
+    graph.add_edges_from(
+        zip(np.repeat(np.arange(n), k).tolist(), contacts.ravel().tolist(), strict=True)
+    )
     return graph

@@ -34,7 +34,12 @@ def policy_for_month(schedule: PolicySchedule, t: int) -> Policy:
     for key, value in values.items():
         section, name = key.split(".")
         parts[section][name] = value
-    for name in ("smuggling_detention", "partner_detention", "member_detention", "suspension_months"):
+    for name in (
+        "smuggling_detention",
+        "partner_detention",
+        "member_detention",
+        "suspension_months",
+    ):
         parts["enforcement"][name] = int(round(float(parts["enforcement"][name])))
     parts["border"]["smuggling_open"] = bool(parts["border"]["smuggling_open"])
     return Policy(

@@ -20,7 +20,7 @@ from wakusim.core.state import (
     ModelState,
 )
 
-WEALTH_GROUPS = 5
+WEALTH_GROUPS = 10
 
 
 def gini(values: np.ndarray) -> float:
@@ -123,7 +123,7 @@ def month_record(
     rec["wealth_gini"] = gini(pop.wealth)
     shares = member_share_by_wealth(pop.wealth, pop.mode, WEALTH_GROUPS)
     for g in range(WEALTH_GROUPS):
-        rec[f"member_share_q{g + 1}"] = float(shares[g])
+        rec[f"member_share_d{g + 1:02d}"] = float(shares[g])
 
     rec["companies_accepting"] = int((comp.accepts_partners & comp.active).sum())
     rec["companies_suspended"] = int((~comp.active).sum())

@@ -96,7 +96,9 @@ def run(
 
     table = summary_table(result)
     view = Table(
-        title=f"{sc.name}: {sc.description}", title_justify="left", caption=FOOTNOTE,
+        title=f"{sc.name}: {sc.description}",
+        title_justify="left",
+        caption=FOOTNOTE,
         caption_justify="left",
     )
     view.add_column("", no_wrap=True)

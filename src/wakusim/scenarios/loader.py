@@ -202,7 +202,9 @@ def _normalise_overrides(overrides: list[str] | dict[str, Any] | None) -> list[t
     for item in overrides:
         path, sep, raw = item.partition("=")
         if not sep or not path.strip():
-            raise WakusimInputError(f"--set {item!r}: expected PATH=VALUE, e.g. population.size=5000")
+            raise WakusimInputError(
+                f"--set {item!r}: expected PATH=VALUE, e.g. population.size=5000"
+            )
         try:
             value = yaml.safe_load(raw) if raw.strip() else None
         except yaml.YAMLError:

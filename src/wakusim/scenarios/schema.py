@@ -71,7 +71,9 @@ class Preferences(_Section):
 
     risk_aversion: BoundedLogNormal = Field(description="CRRA coefficient")
     org_aversion: LogNormal = Field(description="cost of full organisational life, CNY/month")
-    revision_rate: float = Field(gt=0, le=1, description="chance a free individual reconsiders, /month")
+    revision_rate: float = Field(
+        gt=0, le=1, description="chance a free individual reconsiders, /month"
+    )
     choice_noise: float = Field(gt=0, le=10, description="logit scale, share of wealth per month")
     detention_cost: float = Field(ge=0, le=1e7, description="cost of a month in detention, CNY")
     ruin_floor: float = Field(gt=0, lt=1, description="share of wealth left in the worst outcome")
@@ -96,7 +98,9 @@ class Companies(_Section):
 class Market(_Section):
     """The imported basket, its domestic price and how traders invest."""
 
-    price_ref: float = Field(gt=1, le=100, description="sale value per yuan of import cost at S_ref")
+    price_ref: float = Field(
+        gt=1, le=100, description="sale value per yuan of import cost at S_ref"
+    )
     reference_volume_per_capita: float = Field(
         gt=0, le=1e7, description="S_ref per individual, CNY import cost/month"
     )
@@ -104,9 +108,13 @@ class Market(_Section):
     turnover: float = Field(gt=0, le=12, description="round trips of traded capital per month")
     invest_share: float = Field(gt=0, le=1, description="share of wealth a trader invests")
     expectation_weight: float = Field(gt=0, le=1, description="weight of the latest margin")
-    safe_return: float = Field(ge=0, le=0.2, description="return on capital kept out of trade, /month")
+    safe_return: float = Field(
+        ge=0, le=0.2, description="return on capital kept out of trade, /month"
+    )
     smuggling_cost_share: float = Field(ge=0, le=1, description="share of margin paid in bribes")
-    smuggling_capacity: float = Field(gt=0, le=1e9, description="most capital one smuggler moves, CNY")
+    smuggling_capacity: float = Field(
+        gt=0, le=1e9, description="most capital one smuggler moves, CNY"
+    )
 
 
 class Learning(_Section):
@@ -131,16 +139,24 @@ class Border(_Section):
 class Enforcement(_Section):
     """Detection and punishment (time-varying)."""
 
-    smuggling_detection: float = Field(ge=0, le=1, description="chance a smuggler is caught, /month")
+    smuggling_detection: float = Field(
+        ge=0, le=1, description="chance a smuggler is caught, /month"
+    )
     smuggling_fine: float = Field(ge=0, le=1e9, description="fine on a caught smuggler, CNY")
     smuggling_detention: int = Field(ge=0, le=600, description="detention of a smuggler, months")
     inspection_rate: float = Field(ge=0, le=1, description="chance a company is inspected, /month")
-    partner_detection: float = Field(ge=0, le=1, description="chance an inspection exposes a partner")
+    partner_detection: float = Field(
+        ge=0, le=1, description="chance an inspection exposes a partner"
+    )
     partner_fine: float = Field(ge=0, le=1e9, description="fine on an exposed partner, CNY")
     partner_detention: int = Field(ge=0, le=600, description="detention of a partner, months")
-    member_risk: float = Field(ge=0, le=1, description="residual chance a member is punished, /month")
+    member_risk: float = Field(
+        ge=0, le=1, description="residual chance a member is punished, /month"
+    )
     member_fine: float = Field(ge=0, le=1e9, description="fine on a punished member, CNY")
-    member_detention: int = Field(ge=0, le=600, description="detention of a punished member, months")
+    member_detention: int = Field(
+        ge=0, le=600, description="detention of a punished member, months"
+    )
     company_fine: float = Field(ge=0, le=1e12, description="fine on a company caught, CNY")
     suspension_months: int = Field(ge=0, le=600, description="permit suspension, months")
 
@@ -153,7 +169,9 @@ class State(_Section):
     org_burden_member: float = Field(ge=0, le=10, description="organisational burden of members")
     org_burden_base: float = Field(ge=0, le=10, description="organisational burden of non-members")
     inminban_fee: float = Field(ge=0, le=1e9, description="annual fee to skip duties, CNY/year")
-    fee_wealth_limit: float = Field(gt=0, le=1, description="fee paid only if below this share of wealth")
+    fee_wealth_limit: float = Field(
+        gt=0, le=1, description="fee paid only if below this share of wealth"
+    )
     loyalty_payment: float = Field(ge=0, le=1e9, description="loyalty funds per company, CNY/month")
     member_slots_level: float = Field(ge=0, le=100, description="multiple of the base member slots")
 

@@ -62,9 +62,7 @@ def check_event_value(key: str, value: Any, current: dict[str, dict[str, Any]]) 
     except ValidationError as exc:
         err = exc.errors()[0]
         info = model.model_fields[name]
-        raise ValueError(
-            f"{key} = {value!r}: {err['msg']} ({describe_field(info)})"
-        ) from None
+        raise ValueError(f"{key} = {value!r}: {err['msg']} ({describe_field(info)})") from None
     return getattr(checked, name)
 
 

@@ -60,7 +60,9 @@ def account(
     safe = mk.safe_return * (pop.wealth - trade.deployed)
     trade_income = np.where(caught, -(enforcement.confiscated + enforcement.fined), trade.profit)
     _, _, pays_fee = organisational_cost(pop.wealth, pop.org_aversion, policy)
-    fee_paid = np.where(free & pays_fee & (trade.mode != MEMBER), policy.state.inminban_fee / 12, 0.0)
+    fee_paid = np.where(
+        free & pays_fee & (trade.mode != MEMBER), policy.state.inminban_fee / 12, 0.0
+    )
     y0 = scenario.population.baseline_income
     income = np.where(free, y0 + safe + trade_income - fee_paid, 0.0)
     gains = np.where(free, safe + np.maximum(trade_income, 0.0), 0.0)
@@ -100,9 +102,9 @@ def account(
     was_suspended = ~comp.active
     comp.suspended_left[was_suspended] -= 1
     comp.suspended_left[enforcement.company_caught] = e.suspension_months
-    state.partners_last = np.bincount(
-        trade.company[trade.mode == PARTNER], minlength=m
-    ).astype(np.float64)
+    state.partners_last = np.bincount(trade.company[trade.mode == PARTNER], minlength=m).astype(
+        np.float64
+    )
     state.company_income_last = income_c
     if scenario.learning.enabled:
         observed = enforcement.inspected.sum() / max(int((~was_suspended).sum()), 1)
@@ -120,4 +122,3 @@ def account(
         revenue_loyalty=float(loyalty.sum()),
         released=int(released.sum()),
     )
-

@@ -80,9 +80,7 @@ def revise_modes(
     feasible = np.zeros((idx.size, 4), dtype=bool)
     feasible[:, OUTSIDE] = True
     feasible[:, SMUGGLER] = policy.border.smuggling_open
-    feasible[:, PARTNER] = takes_partners.any() & (
-        wealth >= scenario.companies.partner_min_capital
-    )
+    feasible[:, PARTNER] = takes_partners.any() & (wealth >= scenario.companies.partner_min_capital)
     feasible[:, MEMBER] = (wealth >= scenario.companies.member_min_capital) & (
         keeps_post | (open_slots.sum() > 0)
     )

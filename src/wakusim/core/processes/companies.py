@@ -42,12 +42,14 @@ def decide_partners(
     permit_volume = companies.quota * policy.border.trade_level
     commission = scenario.companies.partner_commission * max(expected_margin, 0.0) * permit_volume
     exposed = 1.0 - (1.0 - e.partner_detection) ** np.maximum(partners_last, 1.0)
-    expected_loss = companies.perceived_inspection * exposed * (
-        e.company_fine + e.suspension_months * commission
+    expected_loss = (
+        companies.perceived_inspection
+        * exposed
+        * (e.company_fine + e.suspension_months * commission)
     )
-    companies.accepts_partners = companies.active & (
-        companies.boldness * commission >= expected_loss
-    ) & (commission > 0)
+    companies.accepts_partners = (
+        companies.active & (companies.boldness * commission >= expected_loss) & (commission > 0)
+    )
 
 
 def open_member_slots(companies: Companies, members: np.ndarray, policy: Policy) -> np.ndarray:

@@ -96,7 +96,9 @@ def learn(
         for campaign in campaigns:
             if campaign.channel == ("smuggler", "partner")[channel]:
                 risk = true_risk[channel] if campaign.risk is None else campaign.risk
-                apply_campaign(pop.belief[channel], pop.belief_weight[channel], risk, campaign.weight)
+                apply_campaign(
+                    pop.belief[channel], pop.belief_weight[channel], risk, campaign.weight
+                )
 
 
 def set_true_beliefs(pop: Population, policy: Policy) -> None:
