@@ -118,9 +118,7 @@ def _state(
         suspended_left=_array(suspended_left, m, np.int16),
         perceived_inspection=_array(perceived_inspection, m, np.float64),
     )
-    market = Market(
-        reference_volume=reference_volume, expected_margin=expected_margin, price=price
-    )
+    market = Market(reference_volume=reference_volume, expected_margin=expected_margin, price=price)
     return ModelState(
         population=population,
         companies=companies,

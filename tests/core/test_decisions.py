@@ -35,7 +35,9 @@ def test_ce_gamma_two_is_harmonic_mean():
 
 def test_ce_gamma_zero_is_expected_value():
     # risk neutral: CE = 0.75 * 100 + 0.25 * 20 = 80
-    ce = certainty_equivalent(np.array([100.0]), np.array([20.0]), np.array([0.25]), np.array([0.0]))
+    ce = certainty_equivalent(
+        np.array([100.0]), np.array([20.0]), np.array([0.25]), np.array([0.0])
+    )
     assert ce[0] == pytest.approx(80.0, rel=1e-12)
 
 
@@ -63,9 +65,7 @@ def test_ce_mixed_gammas_in_one_call():
 
 def test_ce_large_wealth_high_gamma_is_finite():
     # gamma = 8 on 1e12 vs 5e11: CE = 1e12 * (0.5 * 1 + 0.5 * 0.5^-7)^(-1/7) = 1e12 * 64.5^(-1/7)
-    ce = certainty_equivalent(
-        np.array([1e12]), np.array([5e11]), np.array([0.5]), np.array([8.0])
-    )
+    ce = certainty_equivalent(np.array([1e12]), np.array([5e11]), np.array([0.5]), np.array([8.0]))
     assert ce[0] == pytest.approx(1e12 * 64.5 ** (-1.0 / 7.0), rel=1e-10)
 
 
@@ -148,8 +148,9 @@ def test_mode_values_by_hand(make_scenario, make_policy):
 def test_mode_values_ruin_floor(make_scenario, make_policy):
     scenario = make_scenario()
     policy = make_policy(scenario)
-    # W = 1000, a partner surely caught (p = 1): x_bad = 1000 + 400 + 2.5 - (500 + 5000 + 4200) - 150
-    # is negative, so the floor 0.05 * 1000 = 50 applies: value (50 - 1000) / 1000 = -0.95.
+    # W = 1000, a partner surely caught (p = 1):
+    # x_bad = 1000 + 400 + 2.5 - (500 + 5000 + 4200) - 150 is negative, so the floor
+    # 0.05 * 1000 = 50 applies: value (50 - 1000) / 1000 = -0.95.
     values = mode_values(
         np.array([1_000.0]),
         np.array([2.0]),

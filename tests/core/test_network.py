@@ -90,7 +90,7 @@ def test_lattice_clustering_matches_watts_strogatz(k):
 
 
 def test_rewiring_lowers_clustering_and_path_length():
-    n, k = 400, 10
+    n, k = 200, 10
     lattice = nx.Graph(to_networkx(small_world_contacts(n, k, 0.0, np.random.default_rng(2))))
     small = nx.Graph(to_networkx(small_world_contacts(n, k, 0.1, np.random.default_rng(2))))
     assert nx.average_clustering(small) < nx.average_clustering(lattice)

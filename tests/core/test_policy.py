@@ -27,7 +27,12 @@ def test_january_2019_policy_and_true_risks(schedule):
 
 def test_integer_fields_come_back_as_int(schedule):
     e = policy_for_month(schedule, 0).enforcement
-    for name in ("smuggling_detention", "partner_detention", "member_detention", "suspension_months"):
+    for name in (
+        "smuggling_detention",
+        "partner_detention",
+        "member_detention",
+        "suspension_months",
+    ):
         assert type(getattr(e, name)) is int, name
     assert (e.smuggling_detention, e.partner_detention, e.suspension_months) == (3, 3, 6)
 

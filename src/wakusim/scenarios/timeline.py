@@ -110,8 +110,10 @@ def compile_timeline(scenario: Scenario) -> PolicySchedule:
 
     Events apply in date order (stable for equal dates). ``set`` takes effect in
     the event's month; ``ramp`` moves linearly from the value in force to the
-    target, reaching it ``ramp_months`` months later. A later event on the same
-    field overrides a ramp still running.
+    target in ``ramp_months`` equal monthly steps, the first in the event's
+    month, so the target holds from month ``event + ramp_months - 1``; integer
+    fields are rounded (halves to even). A ramp dated before the start goes on
+    from its own date. A later event on the same field stops a running ramp.
     """
     start, n = scenario.start_month, scenario.n_months
     current = {s: getattr(scenario, s).model_dump() for s in TIME_VARYING_SECTIONS}
@@ -124,7 +126,7 @@ def compile_timeline(scenario: Scenario) -> PolicySchedule:
         month = start + t
         while pending and pending[0].month <= month:
             event = pending.pop(0)
-            _apply_event(event, t, current, ramps)
+            _apply_event(event, event.month - start, current, ramps)
             if event.campaigns:
                 schedule.campaigns.setdefault(t, []).extend(event.campaigns)
             if event.marker and event.month >= start:

@@ -17,8 +17,9 @@ def _zeros(value, n, dtype=np.float64):
     return np.zeros(n, dtype=dtype) if value is None else np.asarray(value, dtype=dtype)
 
 
-def _trade(mode, company, deployed=None, profit=None, commission=None, surrender=None,
-           own_profit=None, m=3):
+def _trade(
+    mode, company, deployed=None, profit=None, commission=None, surrender=None, own_profit=None, m=3
+):
     n = len(mode)
     return TradeOutcome(
         mode=np.asarray(mode, dtype=np.int8),
@@ -38,8 +39,17 @@ def _trade(mode, company, deployed=None, profit=None, commission=None, surrender
     )
 
 
-def _enforcement(n, m=3, caught=None, confiscated=None, fined=None, detention=None,
-                 inspected=None, company_caught=None, company_fined=None):
+def _enforcement(
+    n,
+    m=3,
+    caught=None,
+    confiscated=None,
+    fined=None,
+    detention=None,
+    inspected=None,
+    company_caught=None,
+    company_fined=None,
+):
     return EnforcementOutcome(
         caught=_zeros(caught, n, bool),
         confiscated=_zeros(confiscated, n),
@@ -60,9 +70,10 @@ ORG = [300.0, 1_000.0, 300.0, 300.0, 300.0, 1_000.0, 300.0]
 
 
 def _month(make_scenario, make_policy, make_state, overrides=None):
-    scenario = make_scenario(overrides)  # y0 400, safe 0.005, savings 0.3, retention 0.1,
-    # own funds share 0.05, company memory 0.7
-    policy = make_policy(scenario, enforcement={"suspension_months": 6})  # fee 3000/yr, loyalty 3000
+    # y0 400, safe 0.005, savings 0.3, retention 0.1, own funds share 0.05, company memory 0.7;
+    # neighbourhood fee 3000/yr (limit 5 % of wealth), loyalty 3000/month per active company
+    scenario = make_scenario(overrides)
+    policy = make_policy(scenario, enforcement={"suspension_months": 6})
     state = make_state(
         WEALTH,
         mode=MODES,
@@ -121,9 +132,7 @@ def test_income_and_wealth(make_scenario, make_policy, make_state):
 
 
 def test_savings_rate_one_keeps_all_gains(make_scenario, make_policy, make_state):
-    state, _ = _month(
-        make_scenario, make_policy, make_state, {"population.savings_rate": 1.0}
-    )
+    state, _ = _month(make_scenario, make_policy, make_state, {"population.savings_rate": 1.0})
     # 0: 10,000 + 50; 1: 100,000 + 4250 - 250
     np.testing.assert_allclose(state.population.wealth[:2], [10_050.0, 104_000.0])
 
@@ -147,9 +156,10 @@ def test_company_accounts(make_scenario, make_policy, make_state):
     comp = state.companies
     # income: commissions of traders not caught + own profit: [12,000 + 1000, 9000 + 500, 0]
     np.testing.assert_allclose(state.company_income_last, [13_000.0, 9_500.0, 0.0])
-    # funds: clip(funds + 0.1 * income - fine, 0, 0.05 * quota):
-    #   0: 1000 + 1300 - 1000 = 1300; 1: 9800 + 950 = 10,750 -> capped at 10,000; 2: 0
-    np.testing.assert_allclose(comp.funds, [1_300.0, 10_000.0, 0.0])
+    # funds: clip(funds + 0.1 * max(income - loyalty 3000, 0) - fine, 0, 0.05 * quota)
+    # (company 2 is suspended: no loyalty due):
+    #   0: 1000 + 0.1 * 10,000 - 1000 = 1000; 1: 9800 + 650 = 10,450 -> capped at 10,000; 2: 0
+    np.testing.assert_allclose(comp.funds, [1_000.0, 10_000.0, 0.0])
     # company 0 caught: suspended 6 months; company 2 counts down 2 -> 1
     np.testing.assert_array_equal(comp.suspended_left, [6, 0, 1])
     # partners during the month, caught included
@@ -199,7 +209,9 @@ def test_detention_and_suspension_count_down_to_release(make_scenario, make_poli
     for _ in range(2):
         trade = _trade(pop.mode.copy(), pop.company.copy(), m=2)
         account(state, trade, _enforcement(2, m=2), policy, scenario)
-        months.append((pop.mode.tolist(), pop.detention_left.tolist(), comp.suspended_left.tolist()))
+        months.append(
+            (pop.mode.tolist(), pop.detention_left.tolist(), comp.suspended_left.tolist())
+        )
     # month 1: [2, 1] -> [1, 0]: second released; companies [2, 1] -> [1, 0]
     # month 2: first released; companies -> [0, 0]
     assert months[0] == ([DETAINED, OUTSIDE], [1, 0], [1, 0])

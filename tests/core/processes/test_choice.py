@@ -210,12 +210,6 @@ def test_stay_partner_keeps_company(make_scenario, make_policy, make_state):
     np.testing.assert_array_equal(state.population.company, [0, 1, 1])
 
 
-@pytest.mark.xfail(
-    reason="BUG: member feasibility is decided before posts vacated this month are added, "
-    "so when all posts were full a newcomer cannot take a post a leaver frees "
-    "(choice.py, feasible[:, MEMBER] uses open_slots before `leaving` is counted)",
-    strict=True,
-)
 def test_post_vacated_by_leaver_open_to_newcomer(make_scenario, make_policy, make_state):
     scenario, policy = _setup(make_scenario, make_policy, {**MEMBER_WINS, **ALL_REVISE})
     # 0 holds the only post but is now below the member minimum and must leave;

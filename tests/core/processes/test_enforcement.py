@@ -130,9 +130,7 @@ def test_company_with_only_members_not_caught(make_scenario, make_policy, make_s
 
 def test_suspended_company_not_inspected(make_scenario, make_policy, make_state):
     risks = {**ALL_ONE, "member_risk": 0.0}
-    state, outcome, policy = _setup(
-        make_scenario, make_policy, make_state, risks, suspended=(0, 2)
-    )
+    state, outcome, policy = _setup(make_scenario, make_policy, make_state, risks, suspended=(0, 2))
     out = enforce(state, outcome, policy, np.random.default_rng(0))
     np.testing.assert_array_equal(out.inspected, [True, False])
     np.testing.assert_array_equal(out.caught[2:6], [True, True, False, False])
@@ -151,8 +149,11 @@ def test_partners_caught_only_at_inspected_companies(make_scenario, make_policy,
     np.testing.assert_array_equal(inspected, [True, False])
     np.testing.assert_array_equal(draw[2:5] < 0.5, [False, True, True])
     np.testing.assert_array_equal(out.inspected, inspected)
-    # partner 3 (inspected company, exposed) caught; 4 would be exposed but company 1 not inspected
-    np.testing.assert_array_equal(out.caught, [False, False, False, True, False, False, False, False])
+    # partner 3 (inspected company, exposed) caught; 4 would be exposed, but company 1 was
+    # not inspected
+    np.testing.assert_array_equal(
+        out.caught, [False, False, False, True, False, False, False, False]
+    )
     np.testing.assert_array_equal(out.company_caught, [True, False])
 
 

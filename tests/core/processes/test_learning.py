@@ -131,9 +131,7 @@ def test_learn_from_contacts_and_own_company(make_scenario, make_policy, make_st
     # Own company: company 0 arrest rate 1/2, company 1 rate 0; partners add 4 observations:
     #   seen [2, 5, 5, 6], arrests [1, 0 + 2, 0 + 2, 1 + 0]. Kept weight 5, kept mass 1:
     #   p = [2/7, 3/10, 3/10, 2/11]
-    np.testing.assert_allclose(
-        pop.belief[CHANNEL_PARTNER], [2 / 7, 0.3, 0.3, 2 / 11], rtol=1e-12
-    )
+    np.testing.assert_allclose(pop.belief[CHANNEL_PARTNER], [2 / 7, 0.3, 0.3, 2 / 11], rtol=1e-12)
     np.testing.assert_allclose(pop.belief_weight[CHANNEL_PARTNER], [7.0, 10.0, 10.0, 11.0])
 
 
@@ -159,7 +157,10 @@ def test_learn_applies_campaigns_to_their_channel(make_scenario, make_policy, ma
     #   3: (11 * 2/11 + 2) / 21 = 4/21
     # Smuggler campaign at risk 0.9, weight 5: 0: (5 * 0.1 + 4.5) / 10 = 0.5;
     #   1: (6 * 0.25 + 4.5) / 11 = 6/11
-    campaigns = [Campaign(channel="partner", weight=10), Campaign(channel="smuggler", weight=5, risk=0.9)]
+    campaigns = [
+        Campaign(channel="partner", weight=10),
+        Campaign(channel="smuggler", weight=5, risk=0.9),
+    ]
     learn(state.population, trade, enforcement, campaigns, policy, scenario.learning, 2)
     pop = state.population
     np.testing.assert_allclose(

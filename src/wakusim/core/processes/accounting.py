@@ -8,8 +8,9 @@ wealth; losses and the fee come out of wealth in full. The caught start their
 detention (or, without detention, go back outside); detention counts down and
 the released reconsider at once. Companies rebuild their own funds from a
 ``retention`` share of their income, but never beyond ``own_funds_share`` of
-their quota (the state takes the rest: companies stay short of funds); they
-pay fines from their funds and loyalty funds from income. The state collects
+their quota (the state takes the rest: companies stay short of funds). Loyalty
+funds are paid out of income first (the retention applies to what is left);
+fines come out of own funds, as far as they go. The state collects
 surrendered foreign currency, fines, confiscated goods and loyalty funds.
 """
 
@@ -94,8 +95,9 @@ def account(
     income_c = commission + trade.company_own_profit
     loyalty = np.where(comp.active, policy.state.loyalty_payment, 0.0)
     ceiling = scenario.companies.own_funds_share * comp.quota
+    kept = scenario.companies.retention * np.maximum(income_c - loyalty, 0.0)
     comp.funds = np.clip(
-        comp.funds + scenario.companies.retention * income_c - enforcement.company_fined,
+        comp.funds + kept - enforcement.company_fined,
         0.0,
         ceiling,
     )

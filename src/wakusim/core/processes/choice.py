@@ -81,8 +81,11 @@ def revise_modes(
     feasible[:, OUTSIDE] = True
     feasible[:, SMUGGLER] = policy.border.smuggling_open
     feasible[:, PARTNER] = takes_partners.any() & (wealth >= scenario.companies.partner_min_capital)
+    # Posts are open to newcomers if any is free now or a reconsidering member may
+    # vacate one; who gets a post is settled after the choices (below).
+    may_open = open_slots.sum() + int(keeps_post.sum()) > 0
     feasible[:, MEMBER] = (wealth >= scenario.companies.member_min_capital) & (
-        keeps_post | (open_slots.sum() > 0)
+        keeps_post | may_open
     )
     values = mode_values(
         wealth,
