@@ -124,7 +124,6 @@ def _state(
         companies=companies,
         market=market,
         partners_last=np.zeros(m),
-        company_income_last=np.zeros(m),
     )
 
 

@@ -60,12 +60,13 @@ def test_enterprise_rules_cut_unit_payment_in_november_2020(schedule):
 
 
 def test_partial_reopening_ramp_then_permits_reissued(schedule):
-    # 2023-08 is offset 55; trade level 0.4 -> 0.8 over 6 months: 0.4 + 0.4 * j / 6
+    # 2023-08 is offset 55; trade level 0.4 -> 0.8 over 5 months: 0.4 + 0.4 * j / 5
     assert policy_for_month(schedule, 54).border.trade_level == pytest.approx(0.4)
     for j in range(1, 6):
         level = policy_for_month(schedule, 54 + j).border.trade_level
-        assert level == pytest.approx(0.4 + 0.4 * j / 6, rel=1e-12), j
-    # 2024-01 (offset 60): set 0.9 overrides the last ramp step
+        assert level == pytest.approx(0.4 + 0.4 * j / 5, rel=1e-12), j
+    # 0.8 holds in 2023-12 (offset 59); 2024-01 (offset 60): permits reissued, set 0.9
+    assert policy_for_month(schedule, 59).border.trade_level == pytest.approx(0.8)
     assert policy_for_month(schedule, 60).border.trade_level == pytest.approx(0.9)
 
 

@@ -15,7 +15,12 @@ from wakusim.core.processes.accounting import account
 from wakusim.core.processes.choice import revise_modes
 from wakusim.core.processes.companies import decide_partners
 from wakusim.core.processes.enforcement import enforce
-from wakusim.core.processes.learning import learn, set_true_beliefs
+from wakusim.core.processes.learning import (
+    learn,
+    set_true_beliefs,
+    set_true_inspection,
+    update_company_beliefs,
+)
 from wakusim.core.processes.trade import trade
 from wakusim.core.records import month_record
 from wakusim.core.state import ModelState
@@ -84,6 +89,7 @@ def step(
     # 1 policy is given; with learning off, beliefs are the true risks.
     if not scenario.learning.enabled:
         set_true_beliefs(state.population, policy)
+        set_true_inspection(state.companies, policy)
     # 2 expectations from last month's market.
     market = state.market
     market.expected_margin = update_expectation(
@@ -108,6 +114,7 @@ def step(
         scenario.learning,
         state.companies.size,
     )
+    update_company_beliefs(state.companies, caught.inspected, policy, scenario.learning)
     # 8 accounting and records.
     ledger = account(state, outcome, caught, policy, scenario)
     state.month += 1

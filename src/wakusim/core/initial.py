@@ -77,7 +77,6 @@ def initial_state(scenario: Scenario, policy: Policy, rng: np.random.Generator) 
         companies=companies,
         market=market,
         partners_last=np.zeros(m),
-        company_income_last=np.zeros(m),
     )
 
 

@@ -145,4 +145,3 @@ class ModelState:
     market: Market
     month: int = 0
     partners_last: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    company_income_last: np.ndarray = field(default_factory=lambda: np.zeros(0))

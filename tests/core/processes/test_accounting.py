@@ -152,11 +152,11 @@ def test_detention_release_and_new_arrests(make_scenario, make_policy, make_stat
 
 
 def test_company_accounts(make_scenario, make_policy, make_state):
-    state, _ = _month(make_scenario, make_policy, make_state)
+    state, ledger = _month(make_scenario, make_policy, make_state)
     comp = state.companies
     # income: commissions of traders not caught + own profit: [12,000 + 1000, 9000 + 500, 0]
-    np.testing.assert_allclose(state.company_income_last, [13_000.0, 9_500.0, 0.0])
-    # funds: clip(funds + 0.1 * max(income - loyalty 3000, 0) - fine, 0, 0.05 * quota)
+    np.testing.assert_allclose(ledger.company_income, [13_000.0, 9_500.0, 0.0])
+    # funds: clip(funds - fine + 0.1 * (income - loyalty 3000), 0, 0.05 * quota)
     # (company 2 is suspended: no loyalty due):
     #   0: 1000 + 0.1 * 10,000 - 1000 = 1000; 1: 9800 + 650 = 10,450 -> capped at 10,000; 2: 0
     np.testing.assert_allclose(comp.funds, [1_000.0, 10_000.0, 0.0])
@@ -164,8 +164,18 @@ def test_company_accounts(make_scenario, make_policy, make_state):
     np.testing.assert_array_equal(comp.suspended_left, [6, 0, 1])
     # partners during the month, caught included
     np.testing.assert_allclose(state.partners_last, [2.0, 0.0, 0.0])
-    # perceived inspection: 1 inspected of 2 active -> 0.5; 0.7 * 0.1 + 0.3 * 0.5 = 0.22
-    np.testing.assert_allclose(comp.perceived_inspection, [0.22, 0.22, 0.22], rtol=1e-12)
+
+
+def test_loyalty_shortfall_comes_out_of_funds(make_scenario, make_policy, make_state):
+    scenario = make_scenario({"state.loyalty_payment": 15_000.0})
+    state, ledger = _month(
+        make_scenario, make_policy, make_state, {"state.loyalty_payment": 15_000.0}
+    )
+    # company 0: income 13,000 < 15,000 due; funds 1000 - fine 1000 = 0 -> pays 13,000
+    # company 1: income 9,500; shortfall 5,500 out of funds 9,800 -> funds 4,300 (no retention)
+    np.testing.assert_allclose(state.companies.funds, [0.0, 4_300.0, 0.0])
+    assert ledger.revenue_loyalty == pytest.approx(13_000.0 + 15_000.0)
+    assert scenario.state.loyalty_payment == 15_000.0
 
 
 def test_state_revenue(make_scenario, make_policy, make_state):
@@ -176,9 +186,27 @@ def test_state_revenue(make_scenario, make_policy, make_state):
     assert ledger.revenue_loyalty == pytest.approx(6_000.0)  # 2 active companies x 3000
 
 
-def test_learning_disabled_companies_know_inspection_rate(make_scenario, make_policy, make_state):
-    state, _ = _month(make_scenario, make_policy, make_state, {"learning.enabled": False})
-    np.testing.assert_allclose(state.companies.perceived_inspection, [0.02, 0.02, 0.02])
+def test_company_beliefs_follow_inspections(make_scenario, make_policy, make_state):
+    from wakusim.core.processes.learning import update_company_beliefs
+
+    scenario = make_scenario()
+    policy = make_policy(scenario)
+    state = make_state(
+        [1000.0],
+        quota=[1000.0, 1000.0, 1000.0],
+        suspended_left=[0, 0, 2],
+        perceived_inspection=0.1,
+    )
+    # 1 inspected of 2 active -> 0.5; memory 0.7: 0.7 * 0.1 + 0.3 * 0.5 = 0.22
+    update_company_beliefs(
+        state.companies, np.array([True, False, False]), policy, scenario.learning
+    )
+    np.testing.assert_allclose(state.companies.perceived_inspection, [0.22] * 3, rtol=1e-12)
+    off = make_scenario({"learning.enabled": False})
+    update_company_beliefs(state.companies, np.array([True, True, False]), policy, off.learning)
+    np.testing.assert_allclose(
+        state.companies.perceived_inspection, [policy.enforcement.inspection_rate] * 3
+    )
 
 
 def test_wealth_floor(make_scenario, make_policy, make_state):

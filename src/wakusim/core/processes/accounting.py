@@ -6,11 +6,12 @@ fined if caught, less the neighbourhood-unit fee if paid. The livelihood is
 consumed; a ``savings_rate`` share of capital and trade income is added to
 wealth; losses and the fee come out of wealth in full. The caught start their
 detention (or, without detention, go back outside); detention counts down and
-the released reconsider at once. Companies rebuild their own funds from a
-``retention`` share of their income, but never beyond ``own_funds_share`` of
-their quota (the state takes the rest: companies stay short of funds). Loyalty
-funds are paid out of income first (the retention applies to what is left);
-fines come out of own funds, as far as they go. The state collects
+the released reconsider at once. Companies pay fines out of their own funds
+(as far as they go) and loyalty funds out of the month's income, the shortfall
+out of own funds; they rebuild own funds from a ``retention`` share of the
+income left, never beyond ``own_funds_share`` of their quota (the rest is
+remitted to the plan and leaves the model's accounts: companies stay short of
+funds). The state collects
 surrendered foreign currency, fines, confiscated goods and loyalty funds.
 """
 
@@ -40,6 +41,7 @@ class Ledger:
     revenue_fines: float
     revenue_confiscation: float
     revenue_loyalty: float
+    company_income: np.ndarray
     released: int
 
 
@@ -93,27 +95,19 @@ def account(
     paid = attached & ~caught
     commission = np.bincount(trade.company[paid], weights=trade.commission[paid], minlength=m)
     income_c = commission + trade.company_own_profit
-    loyalty = np.where(comp.active, policy.state.loyalty_payment, 0.0)
-    ceiling = scenario.companies.own_funds_share * comp.quota
-    kept = scenario.companies.retention * np.maximum(income_c - loyalty, 0.0)
-    comp.funds = np.clip(
-        comp.funds + kept - enforcement.company_fined,
-        0.0,
-        ceiling,
-    )
+    due = np.where(comp.active, policy.state.loyalty_payment, 0.0)
+    from_income = np.minimum(due, income_c)
+    funds = comp.funds - enforcement.company_fined  # enforcement capped fines at the funds
+    from_funds = np.minimum(due - from_income, np.maximum(funds, 0.0))
+    funds += scenario.companies.retention * (income_c - from_income) - from_funds
+    comp.funds = np.clip(funds, 0.0, scenario.companies.own_funds_share * comp.quota)
+    loyalty = from_income + from_funds
     was_suspended = ~comp.active
     comp.suspended_left[was_suspended] -= 1
     comp.suspended_left[enforcement.company_caught] = e.suspension_months
     state.partners_last = np.bincount(trade.company[trade.mode == PARTNER], minlength=m).astype(
         np.float64
     )
-    state.company_income_last = income_c
-    if scenario.learning.enabled:
-        observed = enforcement.inspected.sum() / max(int((~was_suspended).sum()), 1)
-        w = 1.0 - scenario.learning.company_memory
-        comp.perceived_inspection = (1 - w) * comp.perceived_inspection + w * observed
-    else:
-        comp.perceived_inspection[:] = e.inspection_rate
 
     return Ledger(
         trade_income=np.where(free, trade_income, 0.0),
@@ -122,5 +116,6 @@ def account(
         revenue_fines=float(enforcement.fined.sum() + enforcement.company_fined.sum()),
         revenue_confiscation=float(enforcement.confiscated.sum()),
         revenue_loyalty=float(loyalty.sum()),
+        company_income=income_c,
         released=int(released.sum()),
     )

@@ -27,6 +27,7 @@ from wakusim.core.state import (
     CHANNEL_SMUGGLER,
     PARTNER,
     SMUGGLER,
+    Companies,
     Population,
 )
 from wakusim.scenarios.schema import Campaign, Learning
@@ -99,6 +100,28 @@ def learn(
                 apply_campaign(
                     pop.belief[channel], pop.belief_weight[channel], risk, campaign.weight
                 )
+
+
+def update_company_beliefs(
+    companies: Companies, inspected: np.ndarray, policy: Policy, learning: Learning
+) -> None:
+    """Update companies' perceived inspection rate, in place.
+
+    Companies watch each other: their estimate moves towards the share of
+    active companies inspected this month with weight ``1 - company_memory``.
+    With learning off it is the true inspection rate.
+    """
+    if not learning.enabled:
+        set_true_inspection(companies, policy)
+        return
+    observed = inspected.sum() / max(int(companies.active.sum()), 1)
+    w = 1.0 - learning.company_memory
+    companies.perceived_inspection = (1.0 - w) * companies.perceived_inspection + w * observed
+
+
+def set_true_inspection(companies: Companies, policy: Policy) -> None:
+    """Set every company's perceived inspection rate to the true rate."""
+    companies.perceived_inspection[:] = policy.enforcement.inspection_rate
 
 
 def set_true_beliefs(pop: Population, policy: Policy) -> None:
