@@ -63,6 +63,9 @@ class Population(_Section):
     wealth: LogNormal = Field(description="initial wealth, CNY")
     baseline_income: float = Field(ge=0, le=1e6, description="livelihood income, CNY/month")
     savings_rate: float = Field(ge=0, le=1, description="share of trade and capital income saved")
+    fixed_wealth: bool = Field(
+        default=False, description="hold every individual's wealth at its initial value"
+    )
     contacts: Contacts
 
 

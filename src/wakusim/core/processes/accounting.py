@@ -70,9 +70,10 @@ def account(
     income = np.where(free, y0 + safe + trade_income - fee_paid, 0.0)
     gains = np.where(free, safe + np.maximum(trade_income, 0.0), 0.0)
     losses = np.where(free, np.minimum(trade_income, 0.0) - fee_paid, 0.0)
-    pop.wealth = np.maximum(
-        pop.wealth + scenario.population.savings_rate * gains + losses, MIN_WEALTH
-    )
+    if not scenario.population.fixed_wealth:
+        pop.wealth = np.maximum(
+            pop.wealth + scenario.population.savings_rate * gains + losses, MIN_WEALTH
+        )
     pop.income = income
 
     # Detention: serve a month, release at zero, then lock up the newly caught.
