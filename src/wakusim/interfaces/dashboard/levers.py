@@ -16,6 +16,7 @@ the loader accepts.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -27,6 +28,8 @@ from wakusim.scenarios.timeline import compile_timeline, describe_field
 CRACKDOWN_EVENT = "crackdown-2024"
 POPULATION_MAX = 1_000_000
 """Largest population the dashboard offers (``wakusim run`` takes up to the schema's limit)."""
+POPULATION_ENV = "WAKUSIM_DASHBOARD_POPULATION"
+"""Environment variable that, if set, replaces the scenario's population as the default."""
 REPLICATIONS_MAX = 10
 SEED_MAX = 2**32 - 1
 
@@ -134,7 +137,7 @@ class Lever:
         return 0.05
 
     def range_text(self) -> str:
-        """Allowed range and unit, e.g. ``0–1 /month``."""
+        """Return the allowed range and unit, e.g. ``0–1 /month``."""
         lo, hi = (_num(self.minimum), _num(self.maximum))
         return f"{lo}–{hi} {self.unit}".strip()
 
@@ -224,9 +227,10 @@ def policy_levers(scenario: Scenario) -> list[Lever]:
         value = getattr(getattr(scenario, section), name)
         later = _later_events(scenario, spec.field)
         note = "Edits the policy in force at the start"
-        note += (
-            f"; later changed by the event(s) {', '.join(later)}." if later else "; no event changes it."
-        )
+        if later:
+            note += f"; later changed by the event(s) {', '.join(later)}."
+        else:
+            note += "; no event changes it."
         levers.append(_lever(spec, spec.field, value, "initial", note))
     return levers
 
@@ -255,6 +259,9 @@ def run_levers(scenario: Scenario) -> list[Lever]:
     """Return the run settings: population size, seed and replications."""
     seed = scenario.seed if scenario.seed is not None else 1
     size_lo, size_hi = field_bounds("population.size")
+    size = scenario.population.size
+    if os.environ.get(POPULATION_ENV, "").strip():
+        size = int(os.environ[POPULATION_ENV])
     return [
         Lever(
             key="run:population",
@@ -263,7 +270,7 @@ def run_levers(scenario: Scenario) -> list[Lever]:
             unit="individuals",
             minimum=size_lo,
             maximum=min(size_hi, POPULATION_MAX),
-            default=min(scenario.population.size, POPULATION_MAX),
+            default=int(min(max(size, size_lo), POPULATION_MAX)),
             integer=True,
             target="run",
             help=(
