@@ -188,8 +188,20 @@ def test_store_layout_folder(tmp_path):
             folder / "runs" / f"r{run}.parquet"
         )
     (folder / "manifest.json").write_text(json.dumps({"parameters": ["inspection_rate"]}))
+    # A run still being written by a live sweep: data file present, no runs/ record yet.
+    pd.DataFrame(
+        {
+            "run_id": ["r9"],
+            "point": [9],
+            "replication": [0],
+            "inspection_rate": [0.9],
+            "statistic": ["member_2025_03"],
+            "value": [0.99],
+        }
+    ).to_parquet(folder / "statistics" / "r9.parquet")
     assert xt.tables(folder) == ["statistics", "timeseries"]
     stats = xt.load_experiment(folder)
+    assert sorted(stats.frame["run_id"]) == ["r0", "r1"]
     assert stats.varied == ["inspection_rate"] and stats.observables == ["member_2025_03"]
     assert "seconds" not in stats.frame.columns  # runs/ bookkeeping not mixed in
     series = xt.load_experiment(folder, "timeseries")

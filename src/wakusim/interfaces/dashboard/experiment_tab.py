@@ -126,6 +126,11 @@ def load_experiment(folder: str | Path, table: str | None = None) -> Experiment:
     chosen = table or (present[0] if present else None)
     root = path / chosen if chosen else path
     files = sorted(p for p in root.rglob("*.parquet") if p.is_file())
+    if chosen and (path / "runs").is_dir():
+        # A run counts as done once its runs/ record exists (written last): skip the data
+        # files of runs still being written by a live sweep.
+        done = {p.stem for p in (path / "runs").glob("*.parquet")}
+        files = [f for f in files if f.stem in done]
     if not files:
         raise WakusimInputError(f"{path}: no Parquet files found. {EXPECTED}")
     parts = []
