@@ -7,14 +7,36 @@ Quick start::
     result = wakusim.simulate(scenario, rng=42)
     result.timeseries[["share_partner", "share_member"]]
     result.save("my-run")
+
+``simulate`` and ``SimulationResult`` are imported on first use, so that the
+command line starts without loading pandas until a command needs it.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-from wakusim.api import simulate  # noqa: E402
 from wakusim.errors import WakusimInputError  # noqa: E402
-from wakusim.outputs.results import SimulationResult  # noqa: E402
 from wakusim.scenarios import Scenario, builtin_names, load_scenario  # noqa: E402
+
+if TYPE_CHECKING:
+    from wakusim.api import simulate
+    from wakusim.outputs.results import SimulationResult
+
+_LAZY = {"simulate": "wakusim.api", "SimulationResult": "wakusim.outputs.results"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'wakusim' has no attribute {name!r}")
+
 
 __all__ = [
     "Scenario",
