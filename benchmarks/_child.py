@@ -1,19 +1,30 @@
-"""One benchmark run in its own process (so its peak memory is its own). Prints JSON."""
+"""One benchmark run in its own process (so its peak memory is its own). Prints JSON.
+
+Usage: ``python _child.py SIZE WARMUP SCENARIO [MONTHS]``; ``MONTHS`` (optional)
+shortens or lengthens the simulated calendar from the scenario's start.
+"""
 
 import json
 import sys
 import time
 
 import wakusim
+from wakusim.scenarios.calendar import month_index, month_label
 
 
 def main() -> None:
     size, warmup, scenario = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-    sc = wakusim.load_scenario(scenario, {"population.size": size, "warmup_months": warmup})
+    overrides: dict[str, object] = {"population.size": size, "warmup_months": warmup}
+    if len(sys.argv) > 4:
+        start = wakusim.load_scenario(scenario).start
+        overrides["end"] = month_label(month_index(start) + int(sys.argv[4]) - 1)
+    sc = wakusim.load_scenario(scenario, overrides)
     start = time.perf_counter()
     result = wakusim.simulate(sc, rng=1)
     wall = time.perf_counter() - start
     months = sc.n_months + sc.warmup_months
+    last = result.timeseries.index[-1]
+    key = "2025-03" if "2025-03" in result.timeseries.index else last
     print(
         json.dumps(
             {
@@ -21,7 +32,8 @@ def main() -> None:
                 "months": months,
                 "wall_s": wall,
                 "agent_steps_per_s": size * months / wall,
-                "share_member_2025_03": float(result.timeseries.loc["2025-03", "share_member"]),
+                "share_member_at": key,
+                "share_member": float(result.timeseries.loc[key, "share_member"]),
             }
         )
     )

@@ -19,8 +19,14 @@ from pathlib import Path
 CHILD = Path(__file__).with_name("_child.py")
 
 
-def measure(size: int, warmup: int, scenario: str) -> dict:
+def measure(size: int, warmup: int, scenario: str, months: int | None = None) -> dict:
+    """Run one size in a fresh process under ``/usr/bin/time -v``; return its JSON row.
+
+    ``months`` (optional) sets the simulated calendar length from the scenario's start.
+    """
     cmd = ["/usr/bin/time", "-v", sys.executable, str(CHILD), str(size), str(warmup), scenario]
+    if months is not None:
+        cmd.append(str(months))
     proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
     row = json.loads(proc.stdout.strip().splitlines()[-1])
     peak_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)[1])
