@@ -90,9 +90,11 @@ def certainty_equivalent(
     one = np.abs(gamma - 1.0) < 1e-9
     e = np.where(one, 0.5, 1.0 - gamma)
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        power = ((1.0 - p) * a**e + p * b**e) ** (1.0 / e)
-        logs = np.exp((1.0 - p) * np.log(a) + p * np.log(b))
-    return scale * np.where(one, logs, power)
+        ce = ((1.0 - p) * a**e + p * b**e) ** (1.0 / e)
+        if one.any():  # log utility, only where gamma is 1
+            one, p, a, b = np.broadcast_arrays(one, p, a, b)
+            ce[one] = np.exp((1.0 - p[one]) * np.log(a[one]) + p[one] * np.log(b[one]))
+    return scale * ce
 
 
 def mode_values(

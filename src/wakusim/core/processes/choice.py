@@ -32,6 +32,8 @@ from wakusim.core.state import (
 )
 from wakusim.scenarios.schema import Scenario
 
+CHUNK = 1 << 16  # individuals valued at a time
+
 
 def forced_revisions(state: ModelState, policy: Policy) -> np.ndarray:
     """Mask of free individuals who must reconsider this month."""
@@ -87,18 +89,24 @@ def revise_modes(
     feasible[:, MEMBER] = (wealth >= scenario.companies.member_min_capital) & (
         keeps_post | may_open
     )
-    values = mode_values(
-        wealth,
-        pop.risk_aversion[idx],
-        pop.org_aversion[idx],
-        pop.belief[CHANNEL_SMUGGLER, idx],
-        pop.belief[CHANNEL_PARTNER, idx],
-        state.market.expected_margin,
-        policy,
-        scenario,
-    )
-    probs = choice_probabilities(values, feasible, scenario.preferences.choice_noise)
-    choice = draw_choices(probs, rng.random(idx.size)).astype(np.int8)
+    uniforms = rng.random(idx.size)
+    choice = np.empty(idx.size, dtype=np.int8)
+    # In chunks, so that the (n, 4) work arrays stay small whatever the population.
+    for lo in range(0, idx.size, CHUNK):
+        part = slice(lo, lo + CHUNK)
+        rows = idx[part]
+        values = mode_values(
+            wealth[part],
+            pop.risk_aversion[rows],
+            pop.org_aversion[rows],
+            pop.belief[CHANNEL_SMUGGLER, rows],
+            pop.belief[CHANNEL_PARTNER, rows],
+            state.market.expected_margin,
+            policy,
+            scenario,
+        )
+        probs = choice_probabilities(values, feasible[part], scenario.preferences.choice_noise)
+        choice[part] = draw_choices(probs, uniforms[part])
 
     company = np.full(idx.size, NO_COMPANY, dtype=np.int32)
     stay_partner = (choice == PARTNER) & (old_mode == PARTNER) & (old_company >= 0)
