@@ -16,6 +16,7 @@ import os
 import threading
 import time
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -26,33 +27,33 @@ from wakusim.errors import WakusimInputError
 from wakusim.experiments.tasks import TaskResult, TaskSpec, execute_many
 
 
-class Evaluator:
+class Evaluator(ABC):
     """Common interface of the evaluators (use as a context manager)."""
 
     label = "evaluator"
 
     @property
+    @abstractmethod
     def capacity(self) -> int:
         """How many runs to keep submitted at once."""
-        raise NotImplementedError
 
     @property
+    @abstractmethod
     def in_flight(self) -> int:
         """Chunks submitted and not yet yielded by :meth:`as_completed`."""
-        raise NotImplementedError
 
     @property
+    @abstractmethod
     def workers(self) -> int:
         """Workers available now."""
-        raise NotImplementedError
 
+    @abstractmethod
     def submit(self, specs: list[TaskSpec]) -> None:
         """Start a chunk of runs (performed one after the other by one worker)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def as_completed(self) -> Iterator[tuple[TaskSpec, TaskResult]]:
         """Yield ``(spec, result)`` as runs finish, until none is in flight."""
-        raise NotImplementedError
 
     def __enter__(self) -> Evaluator:
         return self
@@ -65,7 +66,7 @@ class Evaluator:
     ) -> None:
         self.close()
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook: nothing to release by default
         """Release the workers."""
 
 

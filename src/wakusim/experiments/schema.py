@@ -17,12 +17,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from wakusim.errors import WakusimInputError
 from wakusim.experiments.functions import FUNCTIONS
 from wakusim.scenarios.calendar import month_index, parse_date
+from wakusim.scenarios.loader import read_yaml_mapping
 from wakusim.scenarios.schema import DateText
 from wakusim.scenarios.timeline import describe_field
 
@@ -349,23 +349,7 @@ def plan_from_manifest(data: dict[str, Any], origin: str) -> ExperimentPlan:
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise WakusimInputError(f"cannot read experiment file {path}: {reason}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise WakusimInputError(f"malformed YAML in {path}{where}: {problem}") from None
-    if not isinstance(data, dict):
-        raise WakusimInputError(
-            f"experiment file {path} must hold a mapping of sections, not {type(data).__name__}"
-        )
-    return data
+    return read_yaml_mapping(path, "experiment")
 
 
 def _format(origin: str, lines: list[str]) -> str:

@@ -34,7 +34,7 @@ def builtin_path(name: str) -> Path:
 
 def builtin_description(name: str) -> str:
     """Return the one-line description of a built-in scenario."""
-    data = _read_yaml(builtin_path(name))
+    data = read_yaml_mapping(builtin_path(name))
     return str(data.get("description", "")).strip().splitlines()[0] if data else ""
 
 
@@ -71,7 +71,7 @@ def load_scenario(
     else:
         path = _locate(source)
         origin = str(path)
-        data = _resolve(_read_yaml(path), path.parent, origin, [str(path.resolve())])
+        data = _resolve(read_yaml_mapping(path), path.parent, origin, [str(path.resolve())])
     pairs = _normalise_overrides(overrides)
     for path_text, value in pairs:
         _apply_override(data, path_text, value, origin)
@@ -122,12 +122,16 @@ def _locate(source: str | Path) -> Path:
     raise WakusimInputError(f"cannot read scenario file {text}: no such file")
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+def read_yaml_mapping(path: Path, kind: str = "scenario") -> dict[str, Any]:
+    """Read a YAML file that must hold a mapping; errors name the file and the line.
+
+    ``kind`` names the file in messages ("scenario", "experiment").
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
-        raise WakusimInputError(f"cannot read scenario file {path}: {reason}") from None
+        raise WakusimInputError(f"cannot read {kind} file {path}: {reason}") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -137,7 +141,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         raise WakusimInputError(f"malformed YAML in {path}{where}: {problem}") from None
     if not isinstance(data, dict):
         raise WakusimInputError(
-            f"scenario file {path} must hold a mapping of sections, not {type(data).__name__}"
+            f"{kind} file {path} must hold a mapping of sections, not {type(data).__name__}"
         )
     return data
 
@@ -164,7 +168,9 @@ def _resolve(data: dict[str, Any], folder: Path, origin: str, seen: list[str]) -
     key = str(parent_path.resolve())
     if key in seen:
         raise WakusimInputError(f"{origin}: extends forms a cycle through {parent_path}")
-    parent = _resolve(_read_yaml(parent_path), parent_path.parent, str(parent_path), [*seen, key])
+    parent = _resolve(
+        read_yaml_mapping(parent_path), parent_path.parent, str(parent_path), [*seen, key]
+    )
     timeline = list(parent.get("timeline", []))
     ids = {e.get("id") for e in timeline if isinstance(e, dict)}
     if not isinstance(drop, list):
