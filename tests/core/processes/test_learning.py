@@ -189,3 +189,21 @@ def test_set_true_beliefs(make_scenario, make_policy, make_state):
     set_true_beliefs(state.population, policy)
     np.testing.assert_allclose(state.population.belief[CHANNEL_SMUGGLER], 0.3)
     assert state.population.belief[CHANNEL_PARTNER] == pytest.approx([0.06] * 3, rel=1e-12)
+
+
+@pytest.mark.parametrize("degree", [2, 10, 40])
+def test_observe_channels_matches_one_channel_at_a_time(degree):
+    from wakusim.core.network import small_world_contacts
+    from wakusim.core.processes.learning import observe_channels
+    from wakusim.core.state import CHANNEL_PARTNER, CHANNEL_SMUGGLER, PARTNER, SMUGGLER
+
+    rng = np.random.default_rng(degree)
+    contacts = small_world_contacts(500, degree, 0.3, rng)
+    mode = rng.integers(0, 5, size=500).astype(np.int8)
+    caught = rng.random(500) < 0.3
+    packed = observe_channels(contacts, mode, caught)
+    for channel, code in ((CHANNEL_SMUGGLER, SMUGGLER), (CHANNEL_PARTNER, PARTNER)):
+        seen, arrests = observe_contacts(contacts, mode == code, caught)
+        np.testing.assert_array_equal(packed[channel][0], seen)
+        np.testing.assert_array_equal(packed[channel][1], arrests)
+        assert seen.max() > 0 and arrests.max() > 0  # the case is not trivial

@@ -48,6 +48,38 @@ def observe_contacts(
     return seen, arrests
 
 
+def observe_channels(
+    contacts: np.ndarray, mode: np.ndarray, caught: np.ndarray
+) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Count contacts in each illicit channel and contacts caught in it, in one pass.
+
+    Same counts as :func:`observe_contacts` for each channel, but the four
+    indicators (in the smuggler channel, caught in it, in the partner channel,
+    caught in it) are packed into 8-bit fields of one ``uint32`` per individual,
+    so the contact array is gathered once (a degree of at most 255 keeps the
+    fields from overflowing into each other).
+
+    Returns
+    -------
+    dict
+        Channel -> ``(seen, arrests)`` as ``int32`` arrays.
+    """
+    n, k = contacts.shape
+    smuggler, partner = mode == SMUGGLER, mode == PARTNER
+    if k > 255 or not (smuggler.any() or partner.any()):
+        return {
+            CHANNEL_SMUGGLER: observe_contacts(contacts, smuggler, caught),
+            CHANNEL_PARTNER: observe_contacts(contacts, partner, caught),
+        }
+    code = smuggler.astype(np.uint32)
+    code |= (smuggler & caught).astype(np.uint32) << 8
+    code |= partner.astype(np.uint32) << 16
+    code |= (partner & caught).astype(np.uint32) << 24
+    total = code[contacts].sum(axis=1, dtype=np.uint32)
+    field = [((total >> shift) & 0xFF).astype(np.int32) for shift in (0, 8, 16, 24)]
+    return {CHANNEL_SMUGGLER: (field[0], field[1]), CHANNEL_PARTNER: (field[2], field[3])}
+
+
 def beta_update(
     belief: np.ndarray, weight: np.ndarray, seen: np.ndarray, arrests: np.ndarray, memory: float
 ) -> None:
@@ -81,8 +113,9 @@ def learn(
         return
     mode, caught = trade.mode, enforcement.caught
     true_risk = {CHANNEL_SMUGGLER: policy.smuggler_risk, CHANNEL_PARTNER: policy.partner_risk}
-    for channel, code in ((CHANNEL_SMUGGLER, SMUGGLER), (CHANNEL_PARTNER, PARTNER)):
-        seen, arrests = observe_contacts(pop.contacts, mode == code, caught)
+    observed = observe_channels(pop.contacts, mode, caught)
+    for channel in (CHANNEL_SMUGGLER, CHANNEL_PARTNER):
+        seen, arrests = observed[channel]
         seen = seen.astype(np.float64)
         arrests = arrests.astype(np.float64)
         if channel == CHANNEL_PARTNER and learning.company_weight > 0:
