@@ -130,7 +130,6 @@ def timed_run(
         update_company_beliefs(state.companies, caught.inspected, policy, scenario.learning)
         mark(PROCESSES[6])
         ledger = account(state, outcome, caught, policy, scenario)
-        state.month += 1
         mark(PROCESSES[7])
         record = month_record(state, policy, outcome, caught, ledger, market.expected_margin)
         mark(PROCESSES[8])

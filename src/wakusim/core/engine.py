@@ -10,7 +10,7 @@ import numpy as np
 
 from wakusim.core.initial import initial_state
 from wakusim.core.market import update_expectation
-from wakusim.core.policy import Policy, policy_for_month
+from wakusim.core.policy import Policy, policy_for_month, policy_from_values
 from wakusim.core.processes.accounting import account
 from wakusim.core.processes.choice import revise_modes
 from wakusim.core.processes.companies import decide_partners
@@ -117,7 +117,6 @@ def step(
     update_company_beliefs(state.companies, caught.inspected, policy, scenario.learning)
     # 8 accounting and records.
     ledger = account(state, outcome, caught, policy, scenario)
-    state.month += 1
     return month_record(state, policy, outcome, caught, ledger, market.expected_margin)
 
 
@@ -152,10 +151,11 @@ def run(
             progress(w + 1, total)
     records = []
     for t in range(scenario.n_months):
-        policy = policy_for_month(schedule, t)
+        values = schedule.at(t)
+        policy = policy_from_values(values)
         record = {"month": month_label(schedule.start_month + t)}
         record.update(step(state, policy, schedule.campaigns.get(t, []), scenario, generator))
-        record.update({f"policy.{k}": v for k, v in schedule.at(t).items()})
+        record.update({f"policy.{k}": v for k, v in values.items()})
         records.append(record)
         if progress:
             progress(scenario.warmup_months + t + 1, total)

@@ -29,7 +29,11 @@ class Policy:
 
 def policy_for_month(schedule: PolicySchedule, t: int) -> Policy:
     """Read the timeline for month offset ``t``."""
-    values = schedule.at(t)
+    return policy_from_values(schedule.at(t))
+
+
+def policy_from_values(values: dict[str, object]) -> Policy:
+    """Build the policy from ``section.field`` -> value (as :meth:`PolicySchedule.at` gives)."""
     parts: dict[str, dict[str, object]] = {"border": {}, "enforcement": {}, "state": {}}
     for key, value in values.items():
         section, name = key.split(".")

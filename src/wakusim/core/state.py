@@ -143,5 +143,4 @@ class ModelState:
     population: Population
     companies: Companies
     market: Market
-    month: int = 0
     partners_last: np.ndarray = field(default_factory=lambda: np.zeros(0))

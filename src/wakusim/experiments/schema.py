@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from wakusim.errors import WakusimInputError
 from wakusim.experiments.functions import FUNCTIONS
 from wakusim.scenarios.calendar import month_index, parse_date
-from wakusim.scenarios.loader import read_yaml_mapping
+from wakusim.scenarios.loader import model_of, read_yaml_mapping
 from wakusim.scenarios.schema import DateText
 from wakusim.scenarios.timeline import describe_field
 
@@ -385,7 +385,7 @@ def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
         if isinstance(part, int) or model is None:
             continue
         info = _lookup(model, str(part))
-        model = _model_of(info.annotation) if info is not None else None
+        model = model_of(info.annotation) if info is not None else None
     return model
 
 
@@ -401,16 +401,6 @@ def _field_info(loc: tuple[Any, ...]) -> Any:
         return None
     model = _model_at(loc[:-1])
     return _lookup(model, str(loc[-1])) if model is not None else None
-
-
-def _model_of(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()) or ():
-        found = _model_of(arg)
-        if found is not None:
-            return found
-    return None
 
 
 def _allowed(loc: tuple[Any, ...]) -> str:

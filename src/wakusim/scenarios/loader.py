@@ -320,15 +320,16 @@ def _field_info(loc: tuple[Any, ...]) -> Any:
         info = model.model_fields.get(str(part))
         if info is None:
             return None
-        model = _model_of(info.annotation)
+        model = model_of(info.annotation)
     return info
 
 
-def _model_of(annotation: Any) -> type[BaseModel] | None:
+def model_of(annotation: Any) -> type[BaseModel] | None:
+    """Return the pydantic model inside a field annotation (``X``, ``X | None``, ...), if any."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
     for arg in getattr(annotation, "__args__", ()) or ():
-        found = _model_of(arg)
+        found = model_of(arg)
         if found is not None:
             return found
     return None
@@ -345,7 +346,7 @@ def _allowed_keys(loc: tuple[Any, ...]) -> str:
         if isinstance(part, int) or model is None:
             continue
         info = model.model_fields.get(str(part))
-        model = _model_of(info.annotation) if info else None
+        model = model_of(info.annotation) if info else None
     if model is None:
         return "(see the documentation)"
     return ", ".join(model.model_fields)
