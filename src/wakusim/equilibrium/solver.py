@@ -27,7 +27,8 @@ stable equilibria).
 Assumptions of the mean-field (where the simulation has more): wealth is
 fixed (no saving, no losses carried into later choices); companies' permits
 are never suspended and their own funds sit at their ceiling; an inspection
-of a company with partners exposes at least one of them (large population);
+exposes a company's partners independently, each with the detection
+probability, the company's count being its average share of all partners;
 all companies of a kind (accepting partners or not) ration in the same
 proportion; member posts are not rationed (``slots_bind`` reports when the
 solution needs more posts than exist).
@@ -213,13 +214,15 @@ class MeanField:
 
     # -- companies -------------------------------------------------------------------------
 
-    def accepting(self, margin: float) -> float:
+    def accepting(self, margin: float, partners_per_company: float = 1.0) -> float:
         """Share of companies that accept partners at expected margin ``margin``.
 
         A company of average quota compares ``boldness * commission`` with
         ``inspection_rate * (company_fine + suspension_months * commission)``
-        (:mod:`wakusim.core.processes.companies`, exposure taken as certain);
-        the share is the chance that a log-normal boldness passes.
+        times the chance that an inspection exposes at least one of its partners,
+        ``1 - (1 - partner_detection) ** max(partners_per_company, 1)``, as in
+        :mod:`wakusim.core.processes.companies`; the share is the chance that a
+        log-normal boldness passes.
         """
         sc, e = self.scenario, self.policy.enforcement
         comp = sc.companies
@@ -229,7 +232,7 @@ class MeanField:
         )
         if commission <= 0:
             return 0.0
-        exposure = 1.0 if e.partner_detection > 0 else 0.0
+        exposure = 1.0 - (1.0 - e.partner_detection) ** max(partners_per_company, 1.0)
         need = e.inspection_rate * exposure * (e.company_fine / commission + e.suspension_months)
         if need <= 0:
             return 1.0
@@ -245,10 +248,6 @@ class MeanField:
         self.evaluations += 1
         sc, pol, ty = self.scenario, self.policy, self.types
         mk, comp = sc.market, sc.companies
-        accepting = self.accepting(margin)
-        partners_open = accepting * comp.count >= 0.5
-        feasible = self.base_feasible.copy()
-        feasible[:, PARTNER] &= partners_open
         values = mode_values(
             ty.wealth,
             ty.risk_aversion,
@@ -259,13 +258,21 @@ class MeanField:
             pol,
             sc,
         )
-        q = choice_probabilities(values, feasible, sc.preferences.choice_noise)
         revise = np.full(4, sc.preferences.revision_rate)
         if not pol.border.smuggling_open:
             revise[SMUGGLER] = 1.0
-        if not partners_open:
-            revise[PARTNER] = 1.0
+        # Partners per company if every company took them: what a company expects to expose.
+        q = choice_probabilities(values, self.base_feasible, sc.preferences.choice_noise)
         st = stationary(q, revise, self.risk, self.detention)
+        per_company = self.n * float(ty.weight @ st.trading[:, PARTNER]) / comp.count
+        accepting = self.accepting(margin, per_company)
+        partners_open = accepting * comp.count >= 0.5
+        if not partners_open:
+            feasible = self.base_feasible.copy()
+            feasible[:, PARTNER] = False
+            revise[PARTNER] = 1.0
+            q = choice_probabilities(values, feasible, sc.preferences.choice_noise)
+            st = stationary(q, revise, self.risk, self.detention)
 
         # Capital in trade per capita, and the rationing of company trade.
         w = ty.weight
@@ -333,11 +340,14 @@ class MeanField:
         fines_ind = n * float(w @ (caught * paid).sum(axis=1))
         partners_trading = float(w @ st.trading[:, PARTNER])
         quota = self.quota_pc * n / c.count
-        company_caught = (
-            c.count * s["accepting"] * pol.enforcement.inspection_rate
-            if partners_trading * n >= 1 and pol.enforcement.partner_detection > 0
+        accepting_companies = c.count * s["accepting"]
+        per_company = partners_trading * n / accepting_companies if accepting_companies else 0.0
+        exposed = (
+            1.0 - (1.0 - pol.enforcement.partner_detection) ** per_company
+            if partners_trading * n >= 1
             else 0.0
         )
+        company_caught = accepting_companies * pol.enforcement.inspection_rate * exposed
         fines_comp = company_caught * min(pol.enforcement.company_fine, c.own_funds_share * quota)
         confiscation = n * float(w @ (caught * deployed).sum(axis=1))
         # Loyalty funds come from the companies' income, the shortfall from own funds
