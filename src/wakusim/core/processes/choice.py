@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from wakusim.core.decisions import choice_probabilities, draw_choices, mode_values
+from wakusim.core.decisions import margin_shares
+from wakusim.core.kernels import choice as kernel
 from wakusim.core.policy import Policy
 from wakusim.core.processes.companies import open_member_slots
 from wakusim.core.state import (
@@ -32,11 +33,13 @@ from wakusim.core.state import (
 )
 from wakusim.scenarios.schema import Scenario
 
-CHUNK = 1 << 16  # individuals valued at a time
-
 
 def forced_revisions(state: ModelState, policy: Policy) -> np.ndarray:
-    """Mask of free individuals who must reconsider this month."""
+    """Mask of free individuals who must reconsider this month.
+
+    The array formulation of the rule; :func:`revise_modes` applies it through
+    :func:`wakusim.core.kernels.choice.revisers` (tests check they agree).
+    """
     pop, comp = state.population, state.companies
     attached = pop.company >= 0
     company = np.where(attached, pop.company, 0)
@@ -47,6 +50,36 @@ def forced_revisions(state: ModelState, policy: Policy) -> np.ndarray:
     forced |= (pop.mode == PARTNER) & ~(active & accepting)
     forced |= (pop.mode == MEMBER) & ~active
     return forced & (pop.mode != DETAINED)
+
+
+def choice_parameters(expected_margin: float, policy: Policy, scenario: Scenario) -> np.ndarray:
+    """Return the scalars of the decision model, laid out for :func:`kernel.choose_modes`."""
+    pref, mk, e, s = scenario.preferences, scenario.market, policy.enforcement, policy.state
+    params = np.empty(kernel.N_PARAMS)
+    params[kernel.P_INVEST] = mk.invest_share
+    params[kernel.P_CAPACITY] = mk.smuggling_capacity
+    params[kernel.P_Y0] = scenario.population.baseline_income
+    params[kernel.P_SAFE] = mk.safe_return
+    params[kernel.P_GAIN] = mk.turnover * max(expected_margin, -1.0)
+    params[kernel.P_FLOOR] = pref.ruin_floor
+    params[kernel.P_BURDEN_MEMBER] = s.org_burden_member
+    params[kernel.P_BURDEN_BASE] = s.org_burden_base
+    params[kernel.P_FEE] = s.inminban_fee
+    params[kernel.P_FEE_MONTH] = s.inminban_fee / 12.0
+    params[kernel.P_FEE_LIMIT] = s.fee_wealth_limit
+    params[kernel.P_MEMBER_RISK] = e.member_risk
+    params[kernel.P_NOISE] = pref.choice_noise
+    params[kernel.P_PARTNER_MIN] = scenario.companies.partner_min_capital
+    params[kernel.P_MEMBER_MIN] = scenario.companies.member_min_capital
+    return params
+
+
+def punishment_by_mode(policy: Policy, scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
+    """Fine and cost of detention (months x (livelihood + cost)) by mode, as valued by revisers."""
+    e, pref = policy.enforcement, scenario.preferences
+    fines = np.array([0.0, e.smuggling_fine, e.partner_fine, e.member_fine])
+    months = np.array([0.0, e.smuggling_detention, e.partner_detention, e.member_detention])
+    return fines, months * (scenario.population.baseline_income + pref.detention_cost)
 
 
 def revise_modes(
@@ -61,8 +94,16 @@ def revise_modes(
     pop, comp = state.population, state.companies
     n, m = pop.size, comp.size
     draw = rng.random(n)
-    revise = forced_revisions(state, policy) | (
-        (draw < scenario.preferences.revision_rate) & (pop.mode != DETAINED)
+    active = comp.active
+    revise = kernel.revisers(
+        draw,
+        scenario.preferences.revision_rate,
+        pop.mode,
+        pop.company,
+        pop.must_revise,
+        active,
+        comp.accepts_partners,
+        bool(policy.border.smuggling_open),
     )
     idx = np.flatnonzero(revise)
     refused = np.zeros(n, dtype=bool)
@@ -70,43 +111,34 @@ def revise_modes(
         pop.must_revise[:] = False
         return refused
 
-    members = np.bincount(pop.company[pop.mode == MEMBER], minlength=m)
+    members = kernel.count_members(pop.mode, pop.company, m)
     open_slots = open_member_slots(comp, members, policy)
-    takes_partners = comp.accepts_partners & comp.active
+    takes_partners = comp.accepts_partners & active
     old_mode, old_company = pop.mode[idx], pop.company[idx]
-    wealth = pop.wealth[idx]
     # A member keeps its post if it chooses to stay, even while the company's
     # permit is suspended (it then waits, without trading, for the permit).
     keeps_post = (old_mode == MEMBER) & (old_company >= 0)
-
-    feasible = np.zeros((idx.size, 4), dtype=bool)
-    feasible[:, OUTSIDE] = True
-    feasible[:, SMUGGLER] = policy.border.smuggling_open
-    feasible[:, PARTNER] = takes_partners.any() & (wealth >= scenario.companies.partner_min_capital)
     # Posts are open to newcomers if any is free now or a reconsidering member may
     # vacate one; who gets a post is settled after the choices (below).
     may_open = open_slots.sum() + int(keeps_post.sum()) > 0
-    feasible[:, MEMBER] = (wealth >= scenario.companies.member_min_capital) & (
-        keeps_post | may_open
-    )
     uniforms = rng.random(idx.size)
-    choice = np.empty(idx.size, dtype=np.int8)
-    # In chunks, so that the (n, 4) work arrays stay small whatever the population.
-    for lo in range(0, idx.size, CHUNK):
-        part = slice(lo, lo + CHUNK)
-        rows = idx[part]
-        values = mode_values(
-            wealth[part],
-            pop.risk_aversion[rows],
-            pop.org_aversion[rows],
-            pop.belief[CHANNEL_SMUGGLER, rows],
-            pop.belief[CHANNEL_PARTNER, rows],
-            state.market.expected_margin,
-            policy,
-            scenario,
-        )
-        probs = choice_probabilities(values, feasible[part], scenario.preferences.choice_noise)
-        choice[part] = draw_choices(probs, uniforms[part])
+    choice = kernel.choose_modes(
+        idx,
+        pop.wealth,
+        pop.risk_aversion,
+        pop.org_aversion,
+        pop.belief[CHANNEL_SMUGGLER],
+        pop.belief[CHANNEL_PARTNER],
+        pop.mode,
+        pop.company,
+        uniforms,
+        choice_parameters(state.market.expected_margin, policy, scenario),
+        margin_shares(policy, scenario),
+        *punishment_by_mode(policy, scenario),
+        bool(policy.border.smuggling_open),
+        bool(takes_partners.any()),
+        bool(may_open),
+    )
 
     company = np.full(idx.size, NO_COMPANY, dtype=np.int32)
     stay_partner = (choice == PARTNER) & (old_mode == PARTNER) & (old_company >= 0)

@@ -1,0 +1,277 @@
+"""Compiled loops of step 4 (individuals decide).
+
+:func:`revisers` marks who reconsiders this month, :func:`count_members`
+counts members per company; :func:`choose_modes` values the feasible modes of each
+reviser and draws one by logit. They compute, row by row and in the same
+floating-point order, what :func:`wakusim.core.decisions.mode_values`,
+:func:`~wakusim.core.decisions.choice_probabilities` and
+:func:`~wakusim.core.decisions.draw_choices` compute on whole arrays (tests
+check that they agree), but skip the modes a reviser cannot choose and never
+build ``(n, 4)`` work arrays.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import prange
+
+from wakusim.core.kernels import kernel
+
+# Layout of the ``params`` vector of :func:`choose_modes`.
+P_INVEST, P_CAPACITY, P_Y0, P_SAFE, P_GAIN = 0, 1, 2, 3, 4
+P_FLOOR, P_BURDEN_MEMBER, P_BURDEN_BASE = 5, 6, 7
+P_FEE, P_FEE_MONTH, P_FEE_LIMIT, P_MEMBER_RISK, P_NOISE = 8, 9, 10, 11, 12
+P_PARTNER_MIN, P_MEMBER_MIN = 13, 14
+N_PARAMS = 15
+
+_OUTSIDE, _SMUGGLER, _PARTNER, _MEMBER, _DETAINED = 0, 1, 2, 3, 4
+
+
+@kernel(parallel=True)
+def revisers(
+    draw: np.ndarray,
+    rate: float,
+    mode: np.ndarray,
+    company: np.ndarray,
+    must_revise: np.ndarray,
+    active: np.ndarray,
+    accepting: np.ndarray,
+    smuggling_open: bool,
+) -> np.ndarray:
+    """Mark the free individuals who reconsider this month.
+
+    An individual reconsiders if its revision draw is below ``rate`` or it must:
+    flagged ``must_revise``, a smuggler with the border closed, a partner whose
+    company is suspended or not taking partners, a member whose company is
+    suspended (as :func:`wakusim.core.processes.choice.forced_revisions`).
+    """
+    n = mode.shape[0]
+    out = np.empty(n, dtype=np.bool_)
+    closed = not smuggling_open
+    for i in prange(n):
+        m = mode[i]
+        c = company[i]
+        r = must_revise[i] | (draw[i] < rate)
+        if m == _SMUGGLER:
+            r |= closed
+        elif m == _PARTNER:
+            r |= (c < 0) or not (active[c] and accepting[c])
+        elif m == _MEMBER:
+            r |= (c < 0) or not active[c]
+        out[i] = r & (m != _DETAINED)
+    return out
+
+
+@kernel()
+def count_members(mode: np.ndarray, company: np.ndarray, n_companies: int) -> np.ndarray:
+    """Count the members attached to each company."""
+    members = np.zeros(n_companies, dtype=np.int64)
+    for i in range(mode.shape[0]):
+        if mode[i] == _MEMBER:
+            c = company[i]
+            if c >= 0:
+                members[c] += 1
+    return members
+
+
+@kernel()
+def _scaled_value(
+    w: float,
+    stake: float,
+    p: float,
+    org: float,
+    mo: int,
+    e: float,
+    one: bool,
+    floor: float,
+    y0: float,
+    safe_return: float,
+    gain_rate: float,
+    shares: np.ndarray,
+    fines: np.ndarray,
+    detention_loss: np.ndarray,
+    noise: float,
+) -> float:
+    """Value of mode ``mo`` (gain in certainty equivalent per unit of wealth) over ``noise``."""
+    gain = stake * gain_rate * shares[mo]
+    safe = y0 + safe_return * (w - stake)
+    x_ok = w + safe + gain - org
+    loss = stake + fines[mo] + detention_loss[mo]
+    x_bad = w + safe - loss - org
+    x_ok = max(x_ok, floor)
+    x_bad = max(x_bad, floor)
+    scale = max(x_ok, x_bad)
+    a = x_ok / scale
+    b = x_bad / scale
+    if one:
+        ce = math.exp((1.0 - p) * math.log(a) + p * math.log(b))
+    else:
+        # pow(1, y) is exactly 1: skip the calls where an outcome is the larger one.
+        ta = 1.0 if a == 1.0 else a**e
+        tb = 1.0 if b == 1.0 else b**e
+        mix = (1.0 - p) * ta + p * tb
+        ce = 1.0 if mix == 1.0 else mix ** (1.0 / e)
+    return ((scale * ce - w) / w) / noise
+
+
+@kernel(parallel=True)
+def choose_modes(
+    idx: np.ndarray,
+    wealth: np.ndarray,
+    gamma: np.ndarray,
+    org_aversion: np.ndarray,
+    belief_smuggler: np.ndarray,
+    belief_partner: np.ndarray,
+    mode: np.ndarray,
+    company: np.ndarray,
+    uniforms: np.ndarray,
+    params: np.ndarray,
+    shares: np.ndarray,
+    fines: np.ndarray,
+    detention_loss: np.ndarray,
+    smuggling_open: bool,
+    partners_taken: bool,
+    posts_may_open: bool,
+) -> np.ndarray:
+    """Draw the mode of each reviser ``idx[j]`` with the uniform ``uniforms[j]``.
+
+    Parameters
+    ----------
+    idx
+        Rows of the revisers.
+    wealth, gamma, org_aversion, belief_smuggler, belief_partner, mode, company
+        Population arrays (length N).
+    uniforms
+        One uniform in ``[0, 1)`` per reviser.
+    params
+        Scalars, laid out as the ``P_*`` constants of this module.
+    shares, fines, detention_loss
+        Per mode (outside, smuggler, partner, member): share of the margin kept,
+        fine, and months of detention times (livelihood + detention cost).
+    smuggling_open, partners_taken, posts_may_open
+        Whether smuggling is possible, any company takes partners, and a member
+        post may be free to a newcomer.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``int8`` mode per reviser.
+    """
+    n = idx.shape[0]
+    out = np.empty(n, dtype=np.int8)
+    invest, capacity = params[P_INVEST], params[P_CAPACITY]
+    y0, safe_return, gain_rate = params[P_Y0], params[P_SAFE], params[P_GAIN]
+    floor_share = params[P_FLOOR]
+    burden_member, burden_base = params[P_BURDEN_MEMBER], params[P_BURDEN_BASE]
+    fee, fee_month, fee_limit = params[P_FEE], params[P_FEE_MONTH], params[P_FEE_LIMIT]
+    member_risk, noise = params[P_MEMBER_RISK], params[P_NOISE]
+    partner_min, member_min = params[P_PARTNER_MIN], params[P_MEMBER_MIN]
+    for j in prange(n):
+        i = idx[j]
+        w = wealth[i]
+        g = gamma[i]
+        keeps_post = mode[i] == _MEMBER and company[i] >= 0
+        k = invest * w
+        member_cost = org_aversion[i] * burden_member
+        base_cost = org_aversion[i] * burden_base
+        nonmember_cost = base_cost
+        if fee <= fee_limit * w and fee_month < base_cost:
+            nonmember_cost = fee_month
+        floor = floor_share * w
+        one = abs(g - 1.0) < 1e-9
+        e = 0.5 if one else 1.0 - g
+        z0 = _scaled_value(
+            w,
+            0.0,
+            0.0,
+            nonmember_cost,
+            0,
+            e,
+            one,
+            floor,
+            y0,
+            safe_return,
+            gain_rate,
+            shares,
+            fines,
+            detention_loss,
+            noise,
+        )
+        z1 = z2 = z3 = -np.inf
+        if smuggling_open:
+            z1 = _scaled_value(
+                w,
+                min(k, capacity),
+                belief_smuggler[i],
+                nonmember_cost,
+                1,
+                e,
+                one,
+                floor,
+                y0,
+                safe_return,
+                gain_rate,
+                shares,
+                fines,
+                detention_loss,
+                noise,
+            )
+        if partners_taken and w >= partner_min:
+            z2 = _scaled_value(
+                w,
+                k,
+                belief_partner[i],
+                nonmember_cost,
+                2,
+                e,
+                one,
+                floor,
+                y0,
+                safe_return,
+                gain_rate,
+                shares,
+                fines,
+                detention_loss,
+                noise,
+            )
+        if w >= member_min and (keeps_post or posts_may_open):
+            z3 = _scaled_value(
+                w,
+                k,
+                member_risk,
+                member_cost,
+                3,
+                e,
+                one,
+                floor,
+                y0,
+                safe_return,
+                gain_rate,
+                shares,
+                fines,
+                detention_loss,
+                noise,
+            )
+        top = max(max(z0, z1), max(z2, z3))
+        w0 = math.exp(z0 - top)
+        w1 = math.exp(z1 - top)
+        w2 = math.exp(z2 - top)
+        w3 = math.exp(z3 - top)
+        total = w0 + w1 + w2 + w3
+        u = uniforms[j]
+        q0, q1, q2, q3 = w0 / total, w1 / total, w2 / total, w3 / total
+        c0 = q0
+        c1 = c0 + q1
+        c2 = c1 + q2
+        if u < c0:
+            pick, q = 0, q0
+        elif u < c1:
+            pick, q = 1, q1
+        elif u < c2:
+            pick, q = 2, q2
+        else:
+            pick, q = 3, q3
+        out[j] = pick if q > 0.0 else _OUTSIDE
+    return out

@@ -1,0 +1,151 @@
+"""The compiled choice loops agree exactly with the array formulation of the decision model."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from wakusim.core.decisions import choice_probabilities, draw_choices, margin_shares, mode_values
+from wakusim.core.kernels import choice as kernel
+from wakusim.core.policy import Policy
+from wakusim.core.processes.choice import (
+    choice_parameters,
+    forced_revisions,
+    punishment_by_mode,
+)
+from wakusim.core.state import DETAINED, MEMBER, NO_COMPANY, OUTSIDE, PARTNER, SMUGGLER
+from wakusim.scenarios.loader import load_scenario
+
+
+def _population(n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    gamma = rng.choice([0.5, 1.0, 1.0 + 5e-10, 2.0, 3.7], size=n)
+    return {
+        "wealth": rng.lognormal(9.0, 1.5, n),
+        "gamma": gamma,
+        "org": rng.lognormal(5.7, 1.0, n),
+        "bs": rng.beta(1.0, 8.0, n),
+        "bp": rng.beta(1.0, 8.0, n),
+        "mode": rng.integers(0, 4, n).astype(np.int8),
+        "company": rng.integers(-1, 3, n).astype(np.int32),
+    }
+
+
+def _reference(pop, idx, feasible, uniforms, margin, policy, scenario):
+    values = mode_values(
+        pop["wealth"][idx],
+        pop["gamma"][idx],
+        pop["org"][idx],
+        pop["bs"][idx],
+        pop["bp"][idx],
+        margin,
+        policy,
+        scenario,
+    )
+    probs = choice_probabilities(values, feasible, scenario.preferences.choice_noise)
+    return probs, draw_choices(probs, uniforms)
+
+
+def _kernel(pop, idx, uniforms, margin, policy, scenario, smuggling, partners, posts):
+    return kernel.choose_modes(
+        idx,
+        pop["wealth"],
+        pop["gamma"],
+        pop["org"],
+        pop["bs"],
+        pop["bp"],
+        pop["mode"],
+        pop["company"],
+        uniforms,
+        choice_parameters(margin, policy, scenario),
+        margin_shares(policy, scenario),
+        *punishment_by_mode(policy, scenario),
+        smuggling,
+        partners,
+        posts,
+    )
+
+
+def _feasible(pop, idx, scenario, smuggling, partners, posts):
+    w = pop["wealth"][idx]
+    keeps = (pop["mode"][idx] == MEMBER) & (pop["company"][idx] >= 0)
+    feasible = np.zeros((idx.size, 4), dtype=bool)
+    feasible[:, OUTSIDE] = True
+    feasible[:, SMUGGLER] = smuggling
+    feasible[:, PARTNER] = partners & (w >= scenario.companies.partner_min_capital)
+    feasible[:, MEMBER] = (w >= scenario.companies.member_min_capital) & (keeps | posts)
+    return feasible
+
+
+@pytest.mark.parametrize("margin", [-2.0, -0.3, 0.0, 0.6, 1.4])
+@pytest.mark.parametrize("flags", list(itertools.product([False, True], repeat=3)))
+def test_choose_modes_equals_the_array_formulation(margin, flags):
+    smuggling, partners, posts = flags
+    rng = np.random.default_rng(abs(hash((margin, flags))) % 2**32)
+    scenario = load_scenario(
+        "history",
+        {"population.size": 10, "preferences.choice_noise": 0.02, "state.inminban_fee": 2000.0},
+    )
+    policy = Policy(scenario.border, scenario.enforcement, scenario.state)
+    pop = _population(3000, rng)
+    idx = np.sort(rng.choice(3000, size=2000, replace=False))
+    feasible = _feasible(pop, idx, scenario, smuggling, partners, posts)
+    uniforms = rng.random(idx.size)
+    probs, expected = _reference(pop, idx, feasible, uniforms, margin, policy, scenario)
+    got = _kernel(pop, idx, uniforms, margin, policy, scenario, smuggling, partners, posts)
+    np.testing.assert_array_equal(got, expected)
+    # Uniforms exactly on the cumulative probabilities: ties must go the same way.
+    cum = np.cumsum(probs, axis=1)
+    for col in range(3):
+        edge = np.minimum(cum[:, col], np.nextafter(1.0, 0.0))
+        _, expected = _reference(pop, idx, feasible, edge, margin, policy, scenario)
+        got = _kernel(pop, idx, edge, margin, policy, scenario, smuggling, partners, posts)
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_choose_modes_on_no_revisers():
+    scenario = load_scenario("history", {"population.size": 10})
+    policy = Policy(scenario.border, scenario.enforcement, scenario.state)
+    pop = _population(5, np.random.default_rng(0))
+    got = _kernel(pop, np.zeros(0, np.int64), np.zeros(0), 0.5, policy, scenario, True, True, True)
+    assert got.shape == (0,) and got.dtype == np.int8
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_revisers_and_member_counts(seed, make_scenario, make_policy, make_state):
+    rng = np.random.default_rng(seed)
+    n = 5000
+    modes = rng.integers(0, 5, n)
+    company = np.where(modes == OUTSIDE, NO_COMPANY, rng.integers(-1, 6, n))
+    state = make_state(
+        [1000.0] * n,
+        mode=modes.tolist(),
+        company=company.tolist(),
+        must_revise=(rng.random(n) < 0.1).tolist(),
+        accepts_partners=tuple(bool(b) for b in rng.random(6) < 0.5),
+        suspended_left=tuple(int(s) for s in rng.integers(0, 2, 6)),
+        quota=(1e6,) * 6,
+    )
+    for smuggling_open in (False, True):
+        scenario = make_scenario({})
+        policy = make_policy(scenario, border={"smuggling_open": smuggling_open})
+        pop, comp = state.population, state.companies
+        draw = rng.random(n)
+        expected = forced_revisions(state, policy) | ((draw < 0.2) & (pop.mode != DETAINED))
+        got = kernel.revisers(
+            draw,
+            0.2,
+            pop.mode,
+            pop.company,
+            pop.must_revise,
+            comp.active,
+            comp.accepts_partners,
+            smuggling_open,
+        )
+        np.testing.assert_array_equal(got, expected)
+    member = (pop.mode == MEMBER) & (pop.company >= 0)
+    np.testing.assert_array_equal(
+        kernel.count_members(pop.mode, pop.company, comp.size),
+        np.bincount(pop.company[member], minlength=comp.size),
+    )
