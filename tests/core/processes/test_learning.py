@@ -207,3 +207,43 @@ def test_observe_channels_matches_one_channel_at_a_time(degree):
         np.testing.assert_array_equal(packed[channel][0], seen)
         np.testing.assert_array_equal(packed[channel][1], arrests)
         assert seen.max() > 0 and arrests.max() > 0  # the case is not trivial
+
+
+def test_learn_with_more_contacts_than_a_packed_count(make_scenario, make_policy, make_state):
+    # Beyond FIELD_MAX contacts per individual, learn() counts with the plain formulation.
+    from wakusim.core.kernels.learning import FIELD_MAX
+
+    k = FIELD_MAX + 1
+    scenario = make_scenario({"learning.memory": 0.5})
+    policy = make_policy(scenario)
+    state = make_state(
+        [1e4] * 2,
+        mode=[0, SMUGGLER],
+        contacts=np.ones((2, k), dtype=np.int32),
+        belief=[[0.1] * 2, [0.2] * 2],
+        belief_weight=10.0,
+    )
+    trade, enforcement = _outcomes()
+    trade.mode, trade.company = state.population.mode.copy(), state.population.company.copy()
+    enforcement.caught = np.array([False, True])
+    learn(state.population, trade, enforcement, [], policy, scenario.learning, 2)
+    pop = state.population
+    # smuggler channel: kept weight 5, mass 0.5; everyone sees k contacts, all caught
+    np.testing.assert_allclose(pop.belief[CHANNEL_SMUGGLER], (0.5 + k) / (5 + k), rtol=1e-12)
+    np.testing.assert_allclose(pop.belief_weight[CHANNEL_SMUGGLER], 5.0 + k)
+    np.testing.assert_allclose(pop.belief[CHANNEL_PARTNER], 0.2, rtol=1e-12)
+    np.testing.assert_allclose(pop.belief_weight[CHANNEL_PARTNER], 5.0)
+
+
+def test_company_arrest_rates():
+    from wakusim.core.processes.learning import company_arrest_rates
+    from wakusim.core.state import MEMBER
+
+    # company 0: partners 1, 2 (1 caught); company 1: partner 3; company 2: a member only
+    rate = company_arrest_rates(
+        np.array([SMUGGLER, PARTNER, PARTNER, PARTNER, MEMBER], dtype=np.int8),
+        np.array([-1, 0, 0, 1, 2], dtype=np.int32),
+        np.array([True, True, False, False, True]),
+        3,
+    )
+    np.testing.assert_array_equal(rate, [0.5, 0.0, 0.0])

@@ -30,7 +30,7 @@ BLOCK = 1 << 16  # rows per block of a blocked reduction
 
 
 def kernel(parallel: bool = False) -> Callable[[Callable[..., Any]], Any]:
-    """Decorator: compile a function with the project's numba settings.
+    """Compile a function with the project's numba settings (a decorator).
 
     Parameters
     ----------

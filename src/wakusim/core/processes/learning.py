@@ -19,10 +19,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from wakusim.core.kernels.learning import (
+    FIELD_MAX,
+    channel_codes,
+    learn_from_contacts,
+    partner_arrests,
+)
 from wakusim.core.policy import Policy
 from wakusim.core.processes.enforcement import EnforcementOutcome
 from wakusim.core.processes.trade import TradeOutcome
 from wakusim.core.state import (
+    CHANNEL_NAMES,
     CHANNEL_PARTNER,
     CHANNEL_SMUGGLER,
     PARTNER,
@@ -98,6 +105,68 @@ def apply_campaign(belief: np.ndarray, weight: np.ndarray, risk: float, strength
     weight += strength
 
 
+def company_arrest_rates(
+    mode: np.ndarray, company: np.ndarray, caught: np.ndarray, n_companies: int
+) -> np.ndarray:
+    """Share of each company's partners caught this month (0 at a company without partners).
+
+    The plain formulation of what :func:`learn` computes from
+    :func:`wakusim.core.kernels.learning.partner_arrests`.
+    """
+    partner = mode == PARTNER
+    firm = company[partner]
+    total = np.bincount(firm, minlength=n_companies)
+    hit = np.bincount(firm[caught[partner]], minlength=n_companies)
+    return np.divide(hit, total, out=np.zeros(total.shape[0]), where=total > 0)
+
+
+def update_from_contacts(
+    contacts: np.ndarray,
+    mode: np.ndarray,
+    caught: np.ndarray,
+    company: np.ndarray,
+    rate: np.ndarray,
+    company_weight: float,
+    memory: float,
+    belief: np.ndarray,
+    weight: np.ndarray,
+) -> None:
+    """Update both channels' beliefs from the contacts seen this month, in place.
+
+    The plain numpy formulation of
+    :func:`wakusim.core.kernels.learning.learn_from_contacts` (same arithmetic,
+    same results): :func:`observe_channels`, a partner's own company
+    (``company_weight`` observations at ``rate[company]``), then
+    :func:`beta_update` per channel. :func:`learn` uses it only when there are
+    more contacts per individual than the compiled loop's packed counts hold.
+
+    Parameters
+    ----------
+    contacts
+        ``N x k`` contact indices.
+    mode, caught, company
+        Each individual's mode, arrest and company this month.
+    rate
+        Arrest rate among each company's partners (:func:`company_arrest_rates`).
+    company_weight
+        Pseudo-observations a partner takes from its own company.
+    memory
+        Share of last month's evidence kept.
+    belief, weight
+        ``2 x N`` beliefs and their weights, updated in place.
+    """
+    observed = observe_channels(contacts, mode, caught)
+    for channel in (CHANNEL_SMUGGLER, CHANNEL_PARTNER):
+        seen, arrests = observed[channel]
+        seen = seen.astype(np.float64)
+        arrests = arrests.astype(np.float64)
+        if channel == CHANNEL_PARTNER and company_weight > 0:
+            partner = mode == PARTNER
+            seen[partner] += company_weight
+            arrests[partner] += company_weight * rate[company[partner]]
+        beta_update(belief[channel], weight[channel], seen, arrests, memory)
+
+
 def learn(
     pop: Population,
     trade: TradeOutcome,
@@ -107,28 +176,55 @@ def learn(
     learning: Learning,
     n_companies: int,
 ) -> None:
-    """Update every individual's perceived risks in place."""
+    """Update every individual's perceived risks in place.
+
+    Each individual's month is coded in one byte
+    (:func:`wakusim.core.kernels.learning.channel_codes`); a compiled loop then
+    walks the contacts once, counting what :func:`observe_channels` counts, and
+    applies :func:`beta_update` to both channels with the same arithmetic
+    (:func:`wakusim.core.kernels.learning.learn_from_contacts`, equal to
+    :func:`update_from_contacts`). Campaigns follow.
+    """
     if not learning.enabled:
         set_true_beliefs(pop, policy)
         return
-    mode, caught = trade.mode, enforcement.caught
+    mode, caught, company = trade.mode, enforcement.caught, trade.company
+    code = channel_codes(mode, caught, SMUGGLER, PARTNER)
+    company_weight = float(learning.company_weight)
+    memory = float(learning.memory)
+    rate = np.zeros(n_companies)
+    if company_weight > 0:
+        total, hit = partner_arrests(code, company, n_companies)
+        np.divide(hit, total, out=rate, where=total > 0)
+    if pop.contacts.shape[1] <= FIELD_MAX:
+        learn_from_contacts(
+            pop.contacts,
+            code,
+            company,
+            rate,
+            company_weight,
+            memory,
+            pop.belief[CHANNEL_SMUGGLER],
+            pop.belief_weight[CHANNEL_SMUGGLER],
+            pop.belief[CHANNEL_PARTNER],
+            pop.belief_weight[CHANNEL_PARTNER],
+        )
+    else:
+        update_from_contacts(
+            pop.contacts,
+            mode,
+            caught,
+            company,
+            rate,
+            company_weight,
+            memory,
+            pop.belief,
+            pop.belief_weight,
+        )
     true_risk = {CHANNEL_SMUGGLER: policy.smuggler_risk, CHANNEL_PARTNER: policy.partner_risk}
-    observed = observe_channels(pop.contacts, mode, caught)
     for channel in (CHANNEL_SMUGGLER, CHANNEL_PARTNER):
-        seen, arrests = observed[channel]
-        seen = seen.astype(np.float64)
-        arrests = arrests.astype(np.float64)
-        if channel == CHANNEL_PARTNER and learning.company_weight > 0:
-            partner = mode == PARTNER
-            company = trade.company[partner]
-            total = np.bincount(company, minlength=n_companies)
-            hit = np.bincount(company[caught[partner]], minlength=n_companies)
-            rate = np.divide(hit, total, out=np.zeros(n_companies), where=total > 0)
-            seen[partner] += learning.company_weight
-            arrests[partner] += learning.company_weight * rate[company]
-        beta_update(pop.belief[channel], pop.belief_weight[channel], seen, arrests, learning.memory)
         for campaign in campaigns:
-            if campaign.channel == ("smuggler", "partner")[channel]:
+            if campaign.channel == CHANNEL_NAMES[channel]:
                 risk = true_risk[channel] if campaign.risk is None else campaign.risk
                 apply_campaign(
                     pop.belief[channel], pop.belief_weight[channel], risk, campaign.weight

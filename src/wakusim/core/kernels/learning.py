@@ -1,0 +1,175 @@
+"""Compiled loops of step 7 (learning): arrests seen among contacts, Beta updates.
+
+Each individual's month in the two illicit channels is summed up in one byte
+(:func:`channel_codes`), so that the random reads of the contacts' states touch
+an array of one byte per individual, which stays in cache;
+:func:`learn_from_contacts` then walks each individual's contacts once, counts
+what it sees in both channels and updates both beliefs in place, with the same
+floating-point operations in the same order as
+:func:`wakusim.core.processes.learning.update_from_contacts` (the plain numpy
+formulation the kernels are tested against).
+
+Every loop writes only its own rows and the counts are integers, so the
+results do not depend on the number of threads.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from wakusim.core.kernels import kernel
+
+# Bits of an individual's code.
+SMUGGLED, SMUGGLER_CAUGHT, PARTNERED, PARTNER_CAUGHT = (np.uint8(1 << b) for b in range(4))
+
+
+@kernel(parallel=True)
+def channel_codes(mode: np.ndarray, caught: np.ndarray, smuggler: int, partner: int) -> np.ndarray:
+    """One byte per individual: in each illicit channel this month, and caught in it.
+
+    Parameters
+    ----------
+    mode
+        Each individual's mode this month.
+    caught
+        Arrested this month.
+    smuggler, partner
+        The mode codes of the two illicit channels.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``uint8``: :data:`SMUGGLED` (plus :data:`SMUGGLER_CAUGHT` if caught) for
+        smugglers, :data:`PARTNERED` (plus :data:`PARTNER_CAUGHT`) for
+        partners, 0 for everyone else.
+    """
+    n = mode.shape[0]
+    code = np.empty(n, dtype=np.uint8)
+    for i in numba.prange(n):
+        # branch-free: (in the channel) * (bit, plus the caught bit if caught)
+        m, hit = mode[i], np.uint8(caught[i])
+        in_smuggler = np.uint8(m == smuggler) * (SMUGGLED + SMUGGLER_CAUGHT * hit)
+        in_partner = np.uint8(m == partner) * (PARTNERED + PARTNER_CAUGHT * hit)
+        code[i] = in_smuggler | in_partner
+    return code
+
+
+# Contacts' codes are summed in one ``uint64`` with four 16-bit fields, one per
+# bit of the code (:data:`SPREAD` moves bit ``b`` of a code to bit ``16 b``), so a
+# contact costs one multiplication, one mask and one addition. A field holds at
+# most :data:`FIELD_MAX` contacts (a scenario's degree is at most 200).
+SPREAD = np.uint64(1 + (1 << 15) + (1 << 30) + (1 << 45))
+LOW_BITS = np.uint64(0x0001_0001_0001_0001)
+FIELD = np.uint64(0xFFFF)
+FIELD_MAX = 0xFFFF
+
+
+@kernel()
+def partner_arrests(code: np.ndarray, company: np.ndarray, n_companies: int) -> np.ndarray:
+    """Partners and partners caught at each company (a plain sequential count).
+
+    Parameters
+    ----------
+    code
+        :func:`channel_codes` of this month.
+    company
+        Each individual's company (read for partners only).
+    n_companies
+        Number of companies.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``int64``, ``2 x n_companies``: partners, then partners caught.
+
+    Raises
+    ------
+    ValueError
+        If a partner's company is not in ``0 .. n_companies - 1``.
+    """
+    counts = np.zeros((2, n_companies), dtype=np.int64)
+    for i in range(code.shape[0]):
+        c = code[i]
+        if c & PARTNERED:
+            firm = company[i]
+            if firm < 0 or firm >= n_companies:
+                raise ValueError("a partner's company is out of range")
+            counts[0, firm] += 1
+            if c & PARTNER_CAUGHT:
+                counts[1, firm] += 1
+    return counts
+
+
+@kernel(parallel=True)
+def learn_from_contacts(
+    contacts: np.ndarray,
+    code: np.ndarray,
+    company: np.ndarray,
+    rate: np.ndarray,
+    company_weight: float,
+    memory: float,
+    smuggler_belief: np.ndarray,
+    smuggler_weight: np.ndarray,
+    partner_belief: np.ndarray,
+    partner_weight: np.ndarray,
+) -> None:
+    """Update both channels' beliefs from the contacts seen this month, in place.
+
+    For individual ``i``: ``n`` of its contacts in the channel and ``x`` of them
+    caught give, with ``kept = memory * w``, ``w' = kept + n`` and
+    ``p' = (kept * p + x) / w'`` (``p`` is kept where ``w' == 0``), in this order
+    of operations in ``float64``. A partner (own code has :data:`PARTNERED`)
+    with ``company_weight > 0`` also adds ``company_weight`` to ``n`` and
+    ``company_weight * rate[company[i]]`` to ``x`` in its partner channel.
+
+    Parameters
+    ----------
+    contacts
+        ``N x k`` contact indices (non-negative), ``k`` at most :data:`FIELD_MAX`.
+    code
+        :func:`channel_codes` of this month.
+    company
+        Each individual's company (read for partners only).
+    rate
+        Arrest rate among each company's partners (read only if ``company_weight > 0``).
+    company_weight
+        Pseudo-observations a partner takes from its own company.
+    memory
+        Share of last month's evidence kept.
+    smuggler_belief, smuggler_weight, partner_belief, partner_weight
+        The beliefs and their weights, length ``N``, updated in place.
+
+    Raises
+    ------
+    ValueError
+        If ``k`` exceeds :data:`FIELD_MAX`.
+    """
+    n, k = contacts.shape
+    if k > FIELD_MAX:
+        raise ValueError("more contacts per individual than a packed count holds")
+    for i in numba.prange(n):
+        packed = np.uint64(0)
+        for j in range(k):
+            packed += (np.uint64(code[np.uint64(contacts[i, j])]) * SPREAD) & LOW_BITS
+        seen_s = packed & FIELD
+        caught_s = (packed >> np.uint64(16)) & FIELD
+        seen_p = (packed >> np.uint64(32)) & FIELD
+        caught_p = packed >> np.uint64(48)
+        # the smuggler channel
+        kept = memory * smuggler_weight[i]
+        new_weight = kept + float(seen_s)
+        if new_weight > 0:
+            smuggler_belief[i] = (kept * smuggler_belief[i] + float(caught_s)) / new_weight
+        smuggler_weight[i] = new_weight
+        # the partner channel
+        seen = float(seen_p)
+        arrests = float(caught_p)
+        if company_weight > 0 and code[i] & PARTNERED:
+            seen += company_weight
+            arrests += company_weight * rate[company[i]]
+        kept = memory * partner_weight[i]
+        new_weight = kept + seen
+        if new_weight > 0:
+            partner_belief[i] = (kept * partner_belief[i] + arrests) / new_weight
+        partner_weight[i] = new_weight
