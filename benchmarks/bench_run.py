@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
@@ -19,15 +20,25 @@ from pathlib import Path
 CHILD = Path(__file__).with_name("_child.py")
 
 
-def measure(size: int, warmup: int, scenario: str, months: int | None = None) -> dict:
+def measure(
+    size: int,
+    warmup: int,
+    scenario: str,
+    months: int | None = None,
+    source: Path | None = None,
+) -> dict:
     """Run one size in a fresh process under ``/usr/bin/time -v``; return its JSON row.
 
-    ``months`` (optional) sets the simulated calendar length from the scenario's start.
+    ``months`` (optional) sets the simulated calendar length from the scenario's start;
+    ``source`` (optional) is a ``src`` folder to import wakusim from (another version).
     """
     cmd = ["/usr/bin/time", "-v", sys.executable, str(CHILD), str(size), str(warmup), scenario]
     if months is not None:
         cmd.append(str(months))
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    env = dict(os.environ)
+    if source is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(source), env.get("PYTHONPATH", "")])
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
     row = json.loads(proc.stdout.strip().splitlines()[-1])
     peak_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)[1])
     row["peak_rss_mb"] = peak_kb / 1024

@@ -47,8 +47,9 @@ def _reference(pop, idx, feasible, uniforms, margin, policy, scenario):
     return probs, draw_choices(probs, uniforms)
 
 
-def _kernel(pop, idx, uniforms, margin, policy, scenario, smuggling, partners, posts):
-    return kernel.choose_modes(
+def _kernel(pop, idx, uniforms, margin, policy, scenario, smuggling, partners, posts, threads=True):
+    compiled = kernel.choose_modes.parallel if threads else kernel.choose_modes.serial
+    return compiled(
         idx,
         pop["wealth"],
         pop["gamma"],
@@ -93,8 +94,11 @@ def test_choose_modes_equals_the_array_formulation(margin, flags):
     feasible = _feasible(pop, idx, scenario, smuggling, partners, posts)
     uniforms = rng.random(idx.size)
     probs, expected = _reference(pop, idx, feasible, uniforms, margin, policy, scenario)
-    got = _kernel(pop, idx, uniforms, margin, policy, scenario, smuggling, partners, posts)
-    np.testing.assert_array_equal(got, expected)
+    for threads in (True, False):
+        got = _kernel(
+            pop, idx, uniforms, margin, policy, scenario, smuggling, partners, posts, threads
+        )
+        np.testing.assert_array_equal(got, expected)
     # Uniforms exactly on the cumulative probabilities: ties must go the same way.
     cum = np.cumsum(probs, axis=1)
     for col in range(3):
@@ -133,17 +137,18 @@ def test_revisers_and_member_counts(seed, make_scenario, make_policy, make_state
         pop, comp = state.population, state.companies
         draw = rng.random(n)
         expected = forced_revisions(state, policy) | ((draw < 0.2) & (pop.mode != DETAINED))
-        got = kernel.revisers(
-            draw,
-            0.2,
-            pop.mode,
-            pop.company,
-            pop.must_revise,
-            comp.active,
-            comp.accepts_partners,
-            smuggling_open,
-        )
-        np.testing.assert_array_equal(got, expected)
+        for compiled in (kernel.revisers.parallel, kernel.revisers.serial, kernel.revisers):
+            got = compiled(
+                draw,
+                0.2,
+                pop.mode,
+                pop.company,
+                pop.must_revise,
+                comp.active,
+                comp.accepts_partners,
+                smuggling_open,
+            )
+            np.testing.assert_array_equal(got, expected)
     member = (pop.mode == MEMBER) & (pop.company >= 0)
     np.testing.assert_array_equal(
         kernel.count_members(pop.mode, pop.company, comp.size),

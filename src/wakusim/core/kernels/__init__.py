@@ -16,17 +16,58 @@ thread count:
 
 Compiled code is cached on disk (``cache=True``), so only the first run on a
 machine pays for compilation. The number of threads is numba's
-(``NUMBA_NUM_THREADS``, default: all cores).
+(``NUMBA_NUM_THREADS``, default: all cores). A parallel kernel is compiled
+twice, with and without threads, and runs on one thread when its first
+argument has fewer than :data:`PARALLEL_MIN` rows: waking threads costs more
+than it saves on small loops, and far more when other programs keep the cores
+busy.
 """
 
 from __future__ import annotations
 
+import functools
+import types
 from collections.abc import Callable
 from typing import Any
 
 import numba
 
 BLOCK = 1 << 16  # rows per block of a blocked reduction
+PARALLEL_MIN = 1 << 16  # rows below which a parallel kernel runs on one thread
+
+
+def _compile(fn: Callable[..., Any], parallel: bool) -> Any:
+    return numba.njit(cache=True, nogil=True, parallel=parallel, error_model="numpy")(fn)
+
+
+def _renamed(fn: Callable[..., Any], suffix: str) -> Callable[..., Any]:
+    """Return a copy of ``fn`` under another name (numba names its cache files by it)."""
+    copy = types.FunctionType(
+        fn.__code__, fn.__globals__, fn.__name__ + suffix, fn.__defaults__, fn.__closure__
+    )
+    copy.__qualname__ = fn.__qualname__ + suffix
+    copy.__module__ = fn.__module__
+    return copy
+
+
+class SizedKernel:
+    """A kernel compiled with and without threads; the call picks one by the loop's size.
+
+    Attributes
+    ----------
+    parallel, serial
+        The two numba dispatchers.
+    """
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        self.parallel = _compile(fn, parallel=True)
+        self.serial = _compile(_renamed(fn, "_serial"), parallel=False)
+        functools.update_wrapper(self, fn)
+
+    def __call__(self, *args: Any) -> Any:
+        """Run on threads if the first argument has at least :data:`PARALLEL_MIN` rows."""
+        rows = len(args[0]) if args else 0
+        return (self.parallel if rows >= PARALLEL_MIN else self.serial)(*args)
 
 
 def kernel(parallel: bool = False) -> Callable[[Callable[..., Any]], Any]:
@@ -35,6 +76,10 @@ def kernel(parallel: bool = False) -> Callable[[Callable[..., Any]], Any]:
     Parameters
     ----------
     parallel
-        Run ``numba.prange`` loops on several threads.
+        Run ``numba.prange`` loops on several threads when the first argument
+        has at least :data:`PARALLEL_MIN` rows (a :class:`SizedKernel`); such a
+        kernel can only be called from Python, not from another kernel.
     """
-    return numba.njit(cache=True, nogil=True, parallel=parallel, error_model="numpy")
+    if parallel:
+        return SizedKernel
+    return functools.partial(_compile, parallel=False)
