@@ -21,11 +21,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from wakusim.core.decisions import organisational_cost
+from wakusim.core.kernels import accounting as kernels
 from wakusim.core.policy import Policy
 from wakusim.core.processes.enforcement import EnforcementOutcome
 from wakusim.core.processes.trade import TradeOutcome
-from wakusim.core.state import DETAINED, MEMBER, NO_COMPANY, OUTSIDE, PARTNER, ModelState
+from wakusim.core.state import ModelState
 from wakusim.scenarios.schema import Scenario
 
 MIN_WEALTH = 1.0
@@ -54,49 +54,51 @@ def account(
 ) -> Ledger:
     """Apply the month's money flows and countdowns to the state, in place."""
     pop, comp = state.population, state.companies
-    mk, e = scenario.market, policy.enforcement
-    caught = enforcement.caught
-    was_detained = trade.mode == DETAINED
-    free = ~was_detained
+    mk, e, s = scenario.market, policy.enforcement, policy.state
 
-    # Individuals.
-    safe = mk.safe_return * (pop.wealth - trade.deployed)
-    trade_income = np.where(caught, -(enforcement.confiscated + enforcement.fined), trade.profit)
-    _, _, pays_fee = organisational_cost(pop.wealth, pop.org_aversion, policy)
-    fee_paid = np.where(
-        free & pays_fee & (trade.mode != MEMBER), policy.state.inminban_fee / 12, 0.0
+    # Individuals and detention. Wealth and income are updated in place; new arrays are
+    # allocated by numpy (large ones get transparent huge pages: faster to touch first).
+    n = pop.size
+    trade_income, fee_paid = np.empty(n), np.empty(n)
+    released = kernels.settle(
+        trade.mode,
+        enforcement.caught,
+        trade.deployed,
+        trade.profit,
+        enforcement.confiscated,
+        enforcement.fined,
+        enforcement.detention,
+        pop.org_aversion,
+        mk.safe_return,
+        scenario.population.baseline_income,
+        scenario.population.savings_rate,
+        MIN_WEALTH,
+        not scenario.population.fixed_wealth,
+        s.inminban_fee,
+        s.fee_wealth_limit,
+        s.org_burden_base,
+        pop.wealth,
+        pop.income,
+        pop.mode,
+        pop.company,
+        pop.detention_left,
+        pop.must_revise,
+        trade_income,
+        fee_paid,
     )
-    y0 = scenario.population.baseline_income
-    income = np.where(free, y0 + safe + trade_income - fee_paid, 0.0)
-    gains = np.where(free, safe + np.maximum(trade_income, 0.0), 0.0)
-    losses = np.where(free, np.minimum(trade_income, 0.0) - fee_paid, 0.0)
-    if not scenario.population.fixed_wealth:
-        pop.wealth = np.maximum(
-            pop.wealth + scenario.population.savings_rate * gains + losses, MIN_WEALTH
-        )
-    pop.income = income
-
-    # Detention: serve a month, release at zero, then lock up the newly caught.
-    pop.detention_left[was_detained] -= 1
-    released = was_detained & (pop.detention_left <= 0)
-    pop.detention_left[released] = 0
-    pop.mode[released] = OUTSIDE
-    pop.must_revise[released] = True
-    detain = caught & (enforcement.detention > 0)
-    pop.detention_left[detain] = enforcement.detention[detain]
-    pop.mode[detain] = DETAINED
-    fined_only = caught & ~detain
-    pop.mode[fined_only] = OUTSIDE
-    pop.must_revise[fined_only] = True
-    pop.company[caught] = NO_COMPANY
+    # What companies receive, and surrender[~caught] given by its nonzero elements.
+    commission, partners, surrender_pos, surrender_val, n_not_caught = kernels.company_sums(
+        trade.mode,
+        trade.company,
+        enforcement.caught,
+        trade.commission,
+        trade.surrender,
+        comp.size,
+    )
 
     # Companies.
-    m = comp.size
-    attached = (trade.mode == PARTNER) | (trade.mode == MEMBER)
-    paid = attached & ~caught
-    commission = np.bincount(trade.company[paid], weights=trade.commission[paid], minlength=m)
     income_c = commission + trade.company_own_profit
-    due = np.where(comp.active, policy.state.loyalty_payment, 0.0)
+    due = np.where(comp.active, s.loyalty_payment, 0.0)
     from_income = np.minimum(due, income_c)
     funds = comp.funds - enforcement.company_fined  # enforcement capped fines at the funds
     from_funds = np.minimum(due - from_income, np.maximum(funds, 0.0))
@@ -106,17 +108,16 @@ def account(
     was_suspended = ~comp.active
     comp.suspended_left[was_suspended] -= 1
     comp.suspended_left[enforcement.company_caught] = e.suspension_months
-    state.partners_last = np.bincount(trade.company[trade.mode == PARTNER], minlength=m).astype(
-        np.float64
-    )
+    state.partners_last = partners.astype(np.float64)
 
     return Ledger(
-        trade_income=np.where(free, trade_income, 0.0),
+        trade_income=trade_income,
         fee_paid=fee_paid,
-        revenue_surrender=float(trade.surrender[~caught].sum()),
+        # the numpy sum of surrender[~caught], from its nonzero elements
+        revenue_surrender=kernels.pairwise_sum_sparse(surrender_pos, surrender_val, n_not_caught),
         revenue_fines=float(enforcement.fined.sum() + enforcement.company_fined.sum()),
         revenue_confiscation=float(enforcement.confiscated.sum()),
         revenue_loyalty=float(loyalty.sum()),
         company_income=income_c,
-        released=int(released.sum()),
+        released=released,
     )

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from wakusim.core.kernels import enforcement as kernels
 from wakusim.core.policy import Policy
 from wakusim.core.processes.trade import TradeOutcome
-from wakusim.core.state import MEMBER, PARTNER, SMUGGLER, ModelState
+from wakusim.core.state import ModelState
 
 
 @dataclass
@@ -62,29 +63,29 @@ def enforce(
     """
     pop, comp = state.population, state.companies
     e = policy.enforcement
-    mode = outcome.mode
     draw = rng.random(pop.size)
     inspected = comp.active & (rng.random(comp.size) < e.inspection_rate)
-
-    smuggler = mode == SMUGGLER
-    partner = mode == PARTNER
-    member = mode == MEMBER
-    company = np.where(partner | member, pop.company, 0)
+    # Outputs zeroed by numpy; the kernel writes only the rows of the caught.
     caught = np.zeros(pop.size, dtype=bool)
-    caught[smuggler] = draw[smuggler] < e.smuggling_detection
-    caught[partner] = inspected[company[partner]] & (draw[partner] < e.partner_detection)
-    caught[member] = draw[member] < e.member_risk
-
-    confiscated = np.where(caught, outcome.deployed, 0.0)
-    fine = np.select([smuggler, partner], [e.smuggling_fine, e.partner_fine], e.member_fine)
-    fined = np.where(caught, np.minimum(fine, np.maximum(pop.wealth - confiscated, 0.0)), 0.0)
-    months = np.select(
-        [smuggler, partner], [e.smuggling_detention, e.partner_detention], e.member_detention
+    confiscated = np.zeros(pop.size)
+    fined = np.zeros(pop.size)
+    detention = np.zeros(pop.size, dtype=np.int16)
+    exposed = kernels.catch(
+        outcome.mode,
+        pop.company,
+        draw,
+        inspected,
+        outcome.deployed,
+        pop.wealth,
+        np.array([e.smuggling_detection, e.partner_detection, e.member_risk], dtype=np.float64),
+        np.array([e.smuggling_fine, e.partner_fine, e.member_fine], dtype=np.float64),
+        np.array([e.smuggling_detention, e.partner_detention, e.member_detention], dtype=np.int64),
+        caught,
+        confiscated,
+        fined,
+        detention,
     )
-    detention = np.where(caught, months, 0).astype(np.int16)
-
-    exposed_partners = np.bincount(company[partner & caught], minlength=comp.size)
-    company_caught = inspected & (exposed_partners > 0)
+    company_caught = inspected & exposed
     company_fined = np.where(company_caught, np.minimum(e.company_fine, comp.funds), 0.0)
     return EnforcementOutcome(
         caught=caught,

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from wakusim.core.decisions import margin_shares
+from wakusim.core.kernels import trade as kernels
 from wakusim.core.market import sale_value
 from wakusim.core.policy import Policy
-from wakusim.core.state import MEMBER, PARTNER, SMUGGLER, ModelState
+from wakusim.core.state import ModelState
 from wakusim.scenarios.schema import Scenario
 
 
@@ -80,47 +81,53 @@ def trade(state: ModelState, policy: Policy, scenario: Scenario) -> TradeOutcome
     """Compute the month's trade (no random draws)."""
     pop, comp = state.population, state.companies
     mk = scenario.market
-    mode = pop.mode.copy()
-    m = comp.size
-    smuggler = mode == SMUGGLER
-    attached = (mode == PARTNER) | (mode == MEMBER)
-    wanted = np.zeros(pop.size)
-    wanted[smuggler] = np.minimum(mk.invest_share * pop.wealth[smuggler], mk.smuggling_capacity)
-    wanted[attached] = mk.invest_share * pop.wealth[attached]
-
-    company = np.where(attached, pop.company, 0)
+    outside_capital, smuggled, attached_wanted, attached_company, attached_partner = kernels.invest(
+        pop.mode, pop.wealth, pop.company, mk.invest_share, mk.smuggling_capacity, comp.size
+    )
     own = np.where(comp.active, comp.funds, 0.0)
-    outside_capital = np.bincount(company[attached], weights=wanted[attached], minlength=m)
     demand = mk.turnover * (own + outside_capital)
     cap = comp.quota * policy.border.trade_level * comp.active
     with np.errstate(divide="ignore", invalid="ignore"):
         ration = np.where(demand > 0, np.minimum(1.0, cap / demand), 0.0)
-    deployed = wanted.copy()
-    deployed[attached] *= ration[company[attached]]
+    partners, members = kernels.deploy_attached(
+        attached_wanted, attached_company, attached_partner, ration
+    )
 
-    is_partner = mode == PARTNER
-    is_member = mode == MEMBER
-    volume_smuggling = mk.turnover * float(deployed[smuggler].sum())
-    volume_partner = mk.turnover * float(deployed[is_partner].sum())
-    volume_member = mk.turnover * float(deployed[is_member].sum())
+    # The capital deployed in each mode, packed in individual order as deployed[mode == k]:
+    # numpy sums it as it summed the masked array (pairwise).
+    volume_smuggling = mk.turnover * float(smuggled.sum())
+    volume_partner = mk.turnover * float(partners.sum())
+    volume_member = mk.turnover * float(members.sum())
     own_deployed = own * ration
     volume_own = mk.turnover * float(own_deployed.sum())
     total = volume_smuggling + volume_partner + volume_member + volume_own
     price = sale_value(total, state.market.reference_volume, mk.price_ref, mk.elasticity)
     margin = price - 1.0
 
-    gross = mk.turnover * margin * deployed
-    shares = margin_shares(policy, scenario)
-    profit = gross * shares[mode.clip(0, 3)] * (mode < 4)
     c, s = scenario.companies, policy.state
-    commission = np.zeros(pop.size)
-    commission[is_partner] = c.partner_commission * gross[is_partner]
-    member_rest = (1.0 - c.member_commission) * gross[is_member]
-    commission[is_member] = c.member_commission * gross[is_member] + s.unit_payment * member_rest
-    surrender = np.zeros(pop.size)
-    surrender[is_member] = s.surrender_rate * (1.0 - s.unit_payment) * member_rest
+    # Outputs allocated by numpy: large arrays get transparent huge pages (faster first touch).
+    deployed, profit, commission, surrender = (np.empty(pop.size) for _ in range(4))
+    kernels.split(
+        pop.mode,
+        pop.company,
+        pop.wealth,
+        mk.invest_share,
+        mk.smuggling_capacity,
+        np.append(ration, 1.0),
+        mk.turnover * margin,
+        margin_shares(policy, scenario),
+        c.partner_commission,
+        c.member_commission,
+        1.0 - c.member_commission,
+        s.unit_payment,
+        s.surrender_rate * (1.0 - s.unit_payment),
+        deployed,
+        profit,
+        commission,
+        surrender,
+    )
     return TradeOutcome(
-        mode=mode,
+        mode=pop.mode.copy(),
         company=pop.company.copy(),
         deployed=deployed,
         profit=profit,

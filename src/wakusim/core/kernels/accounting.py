@@ -1,0 +1,311 @@
+"""Compiled loops of step 8 (accounting): incomes, wealth, countdowns, company sums.
+
+:func:`settle` changes each individual's income, wealth, fee and detention,
+each row on its own (in parallel), with no branch on the mode.
+:func:`company_sums` packs the rows of partners and members and adds their
+paid commissions and their number up by company in individual order, as
+``numpy.bincount`` does; it also lists the nonzero surrenders of those not
+caught with their places in the masked array ``surrender[~caught]``, so that
+:func:`pairwise_sum_sparse` can sum that array exactly as numpy sums it
+without building it. The floating-point operations are those of the numpy
+formulation, in the same order.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from wakusim.core.kernels import kernel
+from wakusim.core.state import DETAINED, MEMBER, NO_COMPANY, OUTSIDE, PARTNER
+
+PAIRWISE_BLOCK = 128  # numpy's PW_BLOCKSIZE: the largest run it sums with 8 accumulators
+
+
+@kernel()
+def _pairwise_leaf(
+    pos: np.ndarray, val: np.ndarray, k: int, start: int, n: int, acc: np.ndarray
+) -> tuple[float, int]:
+    """Sum a run of at most :data:`PAIRWISE_BLOCK` elements as numpy does (see below).
+
+    The run's nonzero elements are ``val[k:]`` as long as ``pos`` is below
+    ``start + n``; returns the sum and the first entry past the run.
+    """
+    stop = start + n
+    nnz = pos.shape[0]
+    res = 0.0
+    if n < 8:
+        while k < nnz and pos[k] < stop:
+            res += val[k]
+            k += 1
+        return res, k
+    acc[:] = 0.0
+    end = stop - n % 8
+    while k < nnz and pos[k] < end:
+        acc[(pos[k] - start) & 7] += val[k]  # (place in the run) % 8
+        k += 1
+    res = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))
+    while k < nnz and pos[k] < stop:
+        res += val[k]
+        k += 1
+    return res, k
+
+
+@kernel()
+def pairwise_sum_sparse(pos: np.ndarray, val: np.ndarray, n: int) -> float:
+    """Compute ``a.sum()`` as numpy does, for ``a`` of length ``n`` given by its nonzero elements.
+
+    numpy sums a float array pairwise: a run of ``n`` elements is split into
+    halves (the first a multiple of 8 long) summed separately and added, down
+    to runs of at most :data:`PAIRWISE_BLOCK`, which are summed with 8
+    accumulators (element ``j`` into accumulator ``j % 8``, the last ``n % 8``
+    elements added one by one after combining the accumulators), or one by one
+    if shorter than 8. Adding a zero changes nothing, so the same tree over the
+    nonzero elements alone gives the same result (up to the sign of a zero
+    total), and a run without nonzero elements sums to 0 without being split.
+    The tree is walked with an explicit stack (no recursion), the nonzero
+    elements in order.
+
+    Parameters
+    ----------
+    pos
+        Increasing places of the nonzero elements of ``a``.
+    val
+        Their values.
+    n
+        Length of ``a``.
+    """
+    acc = np.zeros(8)
+    nnz = pos.shape[0]
+    # One frame per pending split: its run (start, size), the length of its first half, the
+    # first half's sum, and whether that sum is known.
+    f_start = np.empty(64, dtype=np.int64)
+    f_size = np.empty(64, dtype=np.int64)
+    f_n2 = np.empty(64, dtype=np.int64)
+    f_left = np.empty(64)
+    f_has_left = np.zeros(64, dtype=np.bool_)
+    sp = -1  # top frame
+    k = 0  # next nonzero element
+    start, size = 0, n
+    while True:
+        # Descend along first halves to a leaf, or to a run without nonzero elements.
+        while size > PAIRWISE_BLOCK and k < nnz and pos[k] < start + size:
+            n2 = size // 2
+            n2 -= n2 % 8
+            sp += 1
+            f_start[sp], f_size[sp], f_n2[sp], f_has_left[sp] = start, size, n2, False
+            size = n2
+        result, k = _pairwise_leaf(pos, val, k, start, size, acc)
+        # Climb: add finished second halves to their first halves.
+        while sp >= 0 and f_has_left[sp]:
+            result = f_left[sp] + result
+            sp -= 1
+        if sp < 0:
+            return result
+        # A first half is done: keep its sum and go down the second half.
+        f_left[sp] = result
+        f_has_left[sp] = True
+        start = f_start[sp] + f_n2[sp]
+        size = f_size[sp] - f_n2[sp]
+
+
+@kernel(parallel=True)
+def settle(
+    mode: np.ndarray,
+    caught: np.ndarray,
+    deployed: np.ndarray,
+    profit: np.ndarray,
+    confiscated: np.ndarray,
+    fined: np.ndarray,
+    detention: np.ndarray,
+    org_aversion: np.ndarray,
+    safe_return: float,
+    baseline_income: float,
+    savings_rate: float,
+    min_wealth: float,
+    update_wealth: bool,
+    inminban_fee: float,
+    fee_wealth_limit: float,
+    org_burden_base: float,
+    wealth: np.ndarray,
+    income: np.ndarray,
+    state_mode: np.ndarray,
+    state_company: np.ndarray,
+    detention_left: np.ndarray,
+    must_revise: np.ndarray,
+    trade_income: np.ndarray,
+    fee_paid: np.ndarray,
+) -> int:
+    """Apply the month's flows and countdowns to each individual (each row on its own).
+
+    Parameters
+    ----------
+    mode
+        Mode during the month's trade.
+    caught
+        Individuals caught.
+    deployed, profit
+        From the month's trade, CNY.
+    confiscated, fined, detention
+        From enforcement: goods and fine lost, months of detention.
+    org_aversion
+        Each individual's cost of organisational life, CNY.
+    safe_return, baseline_income, savings_rate, min_wealth
+        Monthly safe return, livelihood ``y0``, savings rate and floor of
+        wealth.
+    update_wealth
+        Whether wealth changes (``False``: fixed wealth).
+    inminban_fee, fee_wealth_limit, org_burden_base
+        Neighbourhood-unit fee per year, the share of wealth up to which it is
+        affordable, and the base burden of organisational life (a non-member
+        pays the fee when affordable and cheaper than the burden, as in
+        :func:`wakusim.core.decisions.organisational_cost`).
+    wealth
+        Each individual's capital; if ``update_wealth``, replaced in place by
+        ``max(W + savings_rate * gains + losses, min_wealth)``.
+    income
+        Output (in place): free ``y0 + safe + trade_income - fee_paid``,
+        detained 0, where ``safe = safe_return * (W - deployed)``.
+    state_mode, state_company, detention_left, must_revise
+        The population's arrays, changed in place: one month of detention
+        served (at zero, released: outside and must revise), then the caught
+        detained (or, without detention, outside and must revise), and the
+        caught leave their company.
+    trade_income
+        Output: free ``-(confiscated + fined)`` if caught, else ``profit``;
+        detained 0.
+    fee_paid
+        Output: the monthly fee, for free non-members who pay it; else 0.
+
+    Returns
+    -------
+    int
+        Individuals released from detention.
+    """
+    fee_month = inminban_fee / 12.0
+    released = 0
+    for i in numba.prange(mode.shape[0]):
+        m = mode[i]
+        free = m != DETAINED
+        is_caught = caught[i]
+        w = wealth[i]
+        safe = safe_return * (w - deployed[i])
+        ti = profit[i]
+        if is_caught:  # rare: a branch that is almost always predicted
+            ti = -(confiscated[i] + fined[i])
+        # No branch on the mode or the fee (bitwise "and", selects).
+        affordable = inminban_fee <= fee_wealth_limit * w
+        cheaper = fee_month < org_aversion[i] * org_burden_base
+        pays = affordable & cheaper & free & (m != MEMBER)
+        fee = fee_month if pays else 0.0
+        gain = ti if ti >= 0.0 or ti != ti else 0.0  # numpy.maximum(ti, 0)
+        loss = ti if ti <= 0.0 or ti != ti else 0.0  # numpy.minimum(ti, 0)
+        month_income = baseline_income + safe + ti - fee
+        gains = safe + gain
+        losses = loss - fee
+        income[i] = month_income if free else 0.0
+        trade_income[i] = ti if free else 0.0
+        fee_paid[i] = fee
+        gains = gains if free else 0.0
+        losses = losses if free else 0.0
+        if update_wealth:
+            x = w + savings_rate * gains + losses
+            wealth[i] = x if x >= min_wealth or x != x else min_wealth  # numpy.maximum
+
+        if not free:
+            detention_left[i] = detention_left[i] - 1
+            if detention_left[i] <= 0:
+                detention_left[i] = 0
+                state_mode[i] = OUTSIDE
+                must_revise[i] = True
+                released += 1
+        if is_caught:
+            if detention[i] > 0:
+                detention_left[i] = detention[i]
+                state_mode[i] = DETAINED
+            else:
+                state_mode[i] = OUTSIDE
+                must_revise[i] = True
+            state_company[i] = NO_COMPANY
+    return released
+
+
+@kernel()
+def company_sums(
+    mode: np.ndarray,
+    company: np.ndarray,
+    caught: np.ndarray,
+    commission: np.ndarray,
+    surrender: np.ndarray,
+    n_companies: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """Sum what the companies receive; list the nonzero surrenders of those not caught.
+
+    Parameters
+    ----------
+    mode, company
+        Mode and company during the month's trade.
+    caught
+        Individuals caught.
+    commission
+        From the month's trade, CNY.
+    surrender
+        From the month's trade, CNY: zero for everyone but members (so only
+        the rows of partners and members are read).
+    n_companies
+        Number of companies.
+
+    Returns
+    -------
+    company_commission
+        Commission of each company's partners and members not caught, added
+        in individual order (as ``numpy.bincount``).
+    partners
+        Each company's partners (caught included).
+    surrender_pos, surrender_val
+        Places in ``surrender[~caught]`` of its nonzero elements, and their
+        values.
+    n_not_caught
+        Length of ``surrender[~caught]``.
+    """
+    n = mode.shape[0]
+    n_attached = 0
+    for i in range(n):
+        m = mode[i]
+        n_attached += (m == PARTNER) | (m == MEMBER)
+    # The rows of partners and members, and how many were caught before each, packed without
+    # a branch: every row writes the next place (hence one place more than needed), only
+    # some move on.
+    attached = np.empty(n_attached + 1, dtype=np.int64)
+    caught_before = np.empty(n_attached + 1, dtype=np.int64)
+    n_attached = 0
+    n_caught = 0
+    for i in range(n):
+        m = mode[i]
+        attached[n_attached] = i
+        caught_before[n_attached] = n_caught
+        n_attached += (m == PARTNER) | (m == MEMBER)
+        n_caught += caught[i]
+    # The sums, in individual order.
+    company_commission = np.zeros(n_companies)
+    partners = np.zeros(n_companies, dtype=np.int64)
+    surrender_pos = np.empty(n_attached + 1, dtype=np.int64)
+    surrender_val = np.empty(n_attached + 1)
+    n_surrender = 0
+    for j in range(n_attached):
+        i = attached[j]
+        c = company[i]
+        if not caught[i]:
+            company_commission[c] += commission[i]
+            s = surrender[i]
+            surrender_pos[n_surrender] = i - caught_before[j]  # its place in surrender[~caught]
+            surrender_val[n_surrender] = s
+            n_surrender += s != 0.0
+        partners[c] += mode[i] == PARTNER
+    return (
+        company_commission,
+        partners,
+        surrender_pos[:n_surrender],
+        surrender_val[:n_surrender],
+        n - n_caught,
+    )

@@ -1,0 +1,94 @@
+"""Compiled loop of step 6 (enforcement): who is caught, and what the caught lose.
+
+:func:`catch` walks the individuals once, in order, with the draws the
+process made, with no branch on the mode (a mispredicted branch costs more
+than a comparison); only the rows of the caught are written (the outputs come
+in zeroed). The floating-point operations are those of the numpy formulation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from wakusim.core.kernels import kernel
+from wakusim.core.state import PARTNER, SMUGGLER
+
+
+@kernel()
+def catch(
+    mode: np.ndarray,
+    company: np.ndarray,
+    draw: np.ndarray,
+    inspected: np.ndarray,
+    deployed: np.ndarray,
+    wealth: np.ndarray,
+    detection: np.ndarray,
+    fine: np.ndarray,
+    months: np.ndarray,
+    caught: np.ndarray,
+    confiscated: np.ndarray,
+    fined: np.ndarray,
+    detention: np.ndarray,
+) -> np.ndarray:
+    """Arrests and individual punishments; which companies had a partner exposed.
+
+    Parameters
+    ----------
+    mode, company, wealth
+        Each individual's mode, company and capital.
+    draw
+        One uniform draw per individual.
+    inspected
+        Companies inspected this month.
+    deployed
+        Capital each individual had in goods, CNY.
+    detection, fine, months
+        Chance of being caught (partners: of being exposed at an inspected
+        company), fine (CNY) and months of detention, for smugglers, partners
+        and members (index 0, 1, 2).
+    caught
+        Output, all ``False`` on entry (like the three below, all zero; only
+        the rows of the caught are written): a smuggler is caught if its draw
+        is below ``detection[0]``, a partner if its company is inspected and
+        its draw is below ``detection[1]``, a member if its draw is below
+        ``detection[2]``.
+    confiscated
+        Output: ``deployed`` of the caught, else 0.
+    fined
+        Output: for the caught, ``min(fine, max(W - confiscated, 0))``, else 0.
+    detention
+        Output, ``int16``: the months of the caught, else 0.
+
+    Returns
+    -------
+    numpy.ndarray
+        Companies with at least one partner caught.
+    """
+    n_companies = inspected.shape[0]
+    exposed = np.zeros(n_companies, dtype=np.bool_)
+    # The chance by mode (infinite for partners: theirs is by company), and a partner's
+    # chance by company (-1: never, at a company not inspected), with one more element,
+    # infinite, for those who are not partners: the chance is the smaller of the two.
+    by_mode = np.array([-1.0, detection[0], np.inf, detection[2], -1.0])
+    by_company = np.full(n_companies + 1, np.inf)
+    for c in range(n_companies):
+        by_company[c] = detection[1] if inspected[c] else -1.0
+    for i in range(mode.shape[0]):
+        # No branch on the mode (tables and selects): it would often be mispredicted.
+        m = mode[i]
+        c = company[i]
+        c = c if m == PARTNER else n_companies
+        chance = min(by_mode[m], by_company[c])
+        if draw[i] < chance:  # rare: almost always predicted
+            k = m - SMUGGLER
+            caught[i] = True
+            goods = deployed[i]
+            confiscated[i] = goods
+            left = wealth[i] - goods
+            left = left if left >= 0.0 or left != left else 0.0  # numpy.maximum(left, 0)
+            f = fine[k]
+            fined[i] = f if f <= left or f != f else left  # numpy.minimum(fine, left)
+            detention[i] = months[k]
+            if m == PARTNER:
+                exposed[c] = True
+    return exposed

@@ -1,0 +1,216 @@
+"""Compiled loops of step 5 (trade): capital wanted, company demand, deployment, profit split.
+
+:func:`invest` walks the individuals once and packs the traders in
+individual order: the smugglers' wanted capital, and the partners' and
+members' wanted capital with their companies; it then adds the latter up by
+company in that order, as ``numpy.bincount`` does. :func:`deploy_attached`
+rations the packed partners and members and separates them, so that the
+deployed capital of each mode is packed exactly as ``deployed[mode == k]`` and
+numpy can sum it as it summed the masked array (pairwise). Once the price is
+known, :func:`split` computes each individual's deployed capital, profit,
+commission and surrender in parallel (each row on its own).
+
+The loops over all individuals avoid branches on the mode (a mispredicted
+branch costs more than computing every case and selecting one): rows are
+packed by always writing the next free place and moving on only for the rows
+that belong there. The floating-point operations are those of the
+numpy formulation, in the same order.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from wakusim.core.kernels import kernel
+from wakusim.core.state import MEMBER, PARTNER, SMUGGLER
+
+
+@kernel()
+def invest(
+    mode: np.ndarray,
+    wealth: np.ndarray,
+    company: np.ndarray,
+    invest_share: float,
+    smuggling_capacity: float,
+    n_companies: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Pack the traders' wanted capital; sum the partners' and members' by company.
+
+    Parameters
+    ----------
+    mode, wealth, company
+        Each individual's mode, capital and company.
+    invest_share
+        Share of wealth a trader puts into goods.
+    smuggling_capacity
+        Most a smuggler can move across the border, CNY.
+    n_companies
+        Number of companies.
+
+    Returns
+    -------
+    outside_capital
+        Each company's sum of ``attached_wanted``, added in individual order.
+    smuggled
+        Each smuggler's wanted capital ``min(invest_share * W,
+        smuggling_capacity)``, in individual order.
+    attached_wanted, attached_company, attached_partner
+        For each partner and member in individual order, the wanted capital
+        ``invest_share * W``, the company and whether a partner (else a
+        member).
+    """
+    n_smugglers = 0
+    n_attached = 0
+    for i in range(mode.shape[0]):
+        m = mode[i]
+        n_smugglers += m == SMUGGLER
+        n_attached += (m == PARTNER) | (m == MEMBER)
+    # One place more than needed: every row writes the next place (no branch to mispredict)
+    # and only a trader moves on.
+    smuggled = np.empty(n_smugglers + 1)
+    attached_wanted = np.empty(n_attached + 1)
+    attached_company = np.empty(n_attached + 1, dtype=company.dtype)
+    attached_partner = np.empty(n_attached + 1, dtype=np.bool_)
+    n_smugglers = 0
+    n_attached = 0
+    for i in range(mode.shape[0]):
+        m = mode[i]
+        k = invest_share * wealth[i]
+        smuggled[n_smugglers] = smuggling_capacity if k > smuggling_capacity else k  # minimum
+        n_smugglers += m == SMUGGLER
+        attached_wanted[n_attached] = k
+        attached_company[n_attached] = company[i]
+        attached_partner[n_attached] = m == PARTNER
+        n_attached += (m == PARTNER) | (m == MEMBER)
+    outside = np.zeros(n_companies)
+    for j in range(n_attached):
+        outside[attached_company[j]] += attached_wanted[j]
+    return (
+        outside,
+        smuggled[:n_smugglers],
+        attached_wanted[:n_attached],
+        attached_company[:n_attached],
+        attached_partner[:n_attached],
+    )
+
+
+@kernel()
+def deploy_attached(
+    attached_wanted: np.ndarray,
+    attached_company: np.ndarray,
+    attached_partner: np.ndarray,
+    ration: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Ration the packed partners and members; separate them, each in individual order.
+
+    Parameters
+    ----------
+    attached_wanted, attached_company, attached_partner
+        From :func:`invest`.
+    ration
+        Share of demanded volume each company can import.
+
+    Returns
+    -------
+    partners, members
+        ``wanted * ration[company]`` of the packed partners, and of the packed
+        members.
+    """
+    n_attached = attached_wanted.shape[0]
+    partners = np.empty(n_attached + 1)
+    members = np.empty(n_attached + 1)
+    n_partners = 0
+    n_members = 0
+    for j in range(n_attached):
+        d = attached_wanted[j] * ration[attached_company[j]]
+        is_partner = attached_partner[j]
+        partners[n_partners] = d
+        members[n_members] = d
+        n_partners += is_partner
+        n_members += not is_partner
+    return partners[:n_partners], members[:n_members]
+
+
+@kernel(parallel=True)
+def split(
+    mode: np.ndarray,
+    company: np.ndarray,
+    wealth: np.ndarray,
+    invest_share: float,
+    smuggling_capacity: float,
+    ration: np.ndarray,
+    gross_per_yuan: float,
+    shares: np.ndarray,
+    partner_commission: float,
+    member_commission: float,
+    member_rest_share: float,
+    unit_payment: float,
+    surrender_per_rest: float,
+    deployed: np.ndarray,
+    profit: np.ndarray,
+    commission: np.ndarray,
+    surrender: np.ndarray,
+) -> None:
+    """Deployed capital and the split of each trader's gross margin, into the arrays given.
+
+    Parameters
+    ----------
+    mode, company, wealth
+        Each individual's mode, company and capital.
+    invest_share, smuggling_capacity
+        As for :func:`invest`.
+    ration
+        Share of demanded volume each company can import, with one more
+        element, 1, at the end (used for everyone but partners and members).
+    gross_per_yuan
+        ``turnover * margin``: gross margin per yuan deployed.
+    shares
+        Share of the gross margin a trader keeps, by mode 0-3.
+    partner_commission, member_commission
+        Company's share of a partner's and a member's gross margin.
+    member_rest_share
+        ``1 - member_commission``.
+    unit_payment
+        Share of a member's rest paid to the unit.
+    surrender_per_rest
+        ``surrender_rate * (1 - unit_payment)``.
+    deployed
+        Output: the wanted capital (as in :func:`invest`; 0 for those not
+        trading), times the company's ration for partners and members.
+    profit
+        Output: ``gross * shares[mode] * (mode < 4)``, with
+        ``gross = gross_per_yuan * deployed``.
+    commission
+        Output: partners ``partner_commission * gross``; members
+        ``member_commission * gross + unit_payment * rest`` with
+        ``rest = member_rest_share * gross``; 0 otherwise.
+    surrender
+        Output: members ``surrender_per_rest * rest``; 0 otherwise.
+    """
+    # Every case is computed, then one selected (no branch on the mode to mispredict).
+    pad = ration.shape[0] - 1
+    for i in numba.prange(mode.shape[0]):
+        m = mode[i]
+        is_smuggler = m == SMUGGLER
+        is_partner = m == PARTNER
+        is_member = m == MEMBER
+        attached = is_partner | is_member
+        k = invest_share * wealth[i]
+        capped = smuggling_capacity if k > smuggling_capacity else k  # numpy.minimum
+        wanted = capped if is_smuggler else k
+        wanted = wanted if attached | is_smuggler else 0.0
+        c = company[i]
+        c = c if attached else pad
+        d = wanted * ration[c]  # ration 1 (exact) for those not attached
+        deployed[i] = d
+        gross = gross_per_yuan * d
+        alive = 1.0 if m < 4 else 0.0
+        profit[i] = gross * shares[min(max(m, 0), 3)] * alive
+        rest = member_rest_share * gross
+        by_member = member_commission * gross + unit_payment * rest
+        by_partner = partner_commission * gross
+        to_unit = surrender_per_rest * rest
+        paid = by_member if is_member else 0.0
+        commission[i] = by_partner if is_partner else paid
+        surrender[i] = to_unit if is_member else 0.0
