@@ -1,9 +1,25 @@
-"""The observables of a month: one flat record per month (tidy, one row)."""
+"""The observables of a month: one flat record per month (tidy, one row).
+
+The record walks the individuals in a few compiled passes
+(:mod:`wakusim.core.kernels.records`) instead of a mask per mode and
+quantity, and sorts the wealth once: the sorted wealth gives the Gini
+coefficient and, with the few detained sorted apart, the quantiles of the
+free's wealth (the wealth groups) and how many of the free fall in each
+group. Every value is the one of the plain numpy formulation to the last
+bit: means and sums are numpy's own over the same packed arrays, or sums in
+numpy's pairwise order. :func:`gini` and :func:`member_share_by_wealth` are
+that plain formulation.
+"""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+
+import numba
 import numpy as np
 
+from wakusim.core.kernels import records as records_kernels
 from wakusim.core.policy import Policy
 from wakusim.core.processes.accounting import Ledger
 from wakusim.core.processes.enforcement import EnforcementOutcome
@@ -21,6 +37,9 @@ from wakusim.core.state import (
 )
 
 WEALTH_GROUPS = 10
+# Sort wealth on another thread from this many individuals on (below, a thread
+# costs more than it saves).
+BACKGROUND_SORT_MIN = 1 << 16
 
 
 def gini(values: np.ndarray, presorted: bool = False) -> float:
@@ -34,6 +53,17 @@ def gini(values: np.ndarray, presorted: bool = False) -> float:
     n = x.size
     ranks = np.arange(1, n + 1)
     return float(2.0 * np.sum(ranks * x) / (n * x.sum()) - (n + 1.0) / n)
+
+
+def _gini_sorted(x: np.ndarray) -> float:
+    """:func:`gini` of ascending values, to the last bit, without its temporary arrays."""
+    n = x.size
+    if n == 0:
+        return 0.0
+    total, ranked = records_kernels.ranked_sums(x)
+    if total <= 0:
+        return 0.0
+    return float(2.0 * ranked / (n * total) - (n + 1.0) / n)
 
 
 def member_share_by_wealth(
@@ -63,6 +93,105 @@ def _std(values: np.ndarray) -> float:
     return float(values.std()) if values.size > 1 else float("nan")
 
 
+def _mean_of_sum(total: float, count: int) -> float:
+    """:func:`_mean` of ``count`` values from their sum (numpy divides the sum so)."""
+    return float(total / count) if count else float("nan")
+
+
+def _free_order_statistics(
+    everyone: np.ndarray, detained: np.ndarray, ranks: np.ndarray
+) -> np.ndarray:
+    """Values at ``ranks`` of the free's wealth in ascending order.
+
+    ``everyone`` is all wealth, ascending; ``detained`` the detained's wealth,
+    ascending (a sub-multiset of ``everyone``). The free's sorted wealth is
+    ``everyone`` without one occurrence of each detained value: ``removed``
+    are those positions (for ties, the first not yet removed), and the free
+    value of rank ``r`` is ``everyone[r + m]``, ``m`` being the number of
+    removed positions with at most ``r`` free values before them.
+    """
+    if detained.size == 0:
+        return everyone[ranks]
+    j = np.arange(detained.size)
+    removed = np.searchsorted(everyone, detained) + (j - np.searchsorted(detained, detained))
+    return everyone[ranks + np.searchsorted(removed - j, ranks, side="right")]
+
+
+def _group_edges(everyone: np.ndarray, detained: np.ndarray, groups: int) -> np.ndarray:
+    """``numpy.quantile`` of the free's wealth at the inner group bounds, without sorting it.
+
+    The free's wealth is ``everyone`` (ascending) without ``detained``
+    (ascending). The arithmetic is numpy's default (linear) method, step by
+    step, so the edges are those of ``numpy.quantile`` to the last bit.
+    """
+    n = everyone.size - detained.size
+    q = np.linspace(0, 1, groups + 1)[1:-1]
+    virtual = (n - 1) * q
+    previous = np.floor(virtual)
+    following = previous + 1
+    above = virtual >= n - 1
+    previous[above] = -1
+    following[above] = -1
+    previous = previous.astype(np.intp)
+    following = following.astype(np.intp)
+    gamma = virtual - previous
+    ranks = np.concatenate((previous, following))
+    a, b = np.split(
+        _free_order_statistics(everyone, detained, np.where(ranks < 0, n - 1, ranks)), 2
+    )
+    diff = b - a
+    edges = a + diff * gamma
+    np.subtract(b, diff * (1 - gamma), out=edges, where=gamma >= 0.5)
+    return edges
+
+
+def _member_shares(
+    everyone: np.ndarray, detained: np.ndarray, members: np.ndarray, groups: int
+) -> np.ndarray | None:
+    """:func:`member_share_by_wealth` from sorted wealth, without a walk over everyone.
+
+    ``everyone`` is all wealth and ``detained`` the detained's, both ascending;
+    ``members`` is the members' wealth. The free in each group are counted by
+    bisecting the sorted wealth at the edges (a free individual's group is the
+    number of edges at or below its wealth), the members by placing each.
+    ``None`` when wealth is NaN or the edges are out of order (a rounding
+    quirk), where only the plain formulation says what numpy does.
+    """
+    n_free = everyone.size - detained.size
+    if n_free == 0:
+        return np.zeros(groups)
+    if np.isnan(everyone[-1]):  # NaN sorts last
+        return None
+    edges = _group_edges(everyone, detained, groups)
+    if not np.all(edges[1:] >= edges[:-1]):
+        return None
+    below = np.searchsorted(everyone, edges) - np.searchsorted(detained, edges)
+    total = np.diff(np.concatenate(([0], below, [n_free])))
+    in_group = records_kernels.group_counts(edges, members)
+    return np.divide(in_group, total, out=np.zeros(groups), where=total > 0)
+
+
+def _sort_in_background(values: np.ndarray) -> Callable[[], np.ndarray]:
+    """Start sorting ``values`` (a copy); return a function that waits for the result.
+
+    numpy releases the GIL while it sorts, and the compiled tallies release it
+    too, so the sort runs beside them on a second thread: same values, less
+    time. Small arrays, or numba limited to one thread (``NUMBA_NUM_THREADS=1``),
+    are sorted when the result is asked for.
+    """
+    if values.size < BACKGROUND_SORT_MIN or numba.get_num_threads() < 2:
+        return lambda: np.sort(values)
+    result: list[np.ndarray] = []
+    thread = threading.Thread(target=lambda: result.append(np.sort(values)), daemon=True)
+    thread.start()
+
+    def wait() -> np.ndarray:
+        thread.join()
+        return result[0] if result else np.sort(values)  # the thread failed: sort here
+
+    return wait
+
+
 def month_record(
     state: ModelState,
     policy: Policy,
@@ -78,7 +207,30 @@ def month_record(
     are by the mode held during the month.
     """
     pop, comp = state.population, state.companies
-    counts = np.bincount(pop.mode, minlength=5)
+    # One sort of everyone's wealth serves the Gini and the wealth groups of the free.
+    sorted_wealth = _sort_in_background(pop.wealth)
+    counts, wealth_detained, wealth_members, belief_sums = records_kernels.tally_modes(
+        pop.mode, pop.wealth, pop.belief
+    )
+    trading = (SMUGGLER, PARTNER, MEMBER)
+    (
+        trade_counts,
+        arrests,
+        traded,
+        traded_ok,
+        income_outside,
+        start,
+        income_trading,
+        capital_trading,
+        returns,
+        returns_ok,
+    ) = records_kernels.tally_trade(
+        trade.mode, enforcement.caught, trade.deployed, pop.income, ledger.trade_income
+    )
+    income = {k: income_trading[start[k] : start[k] + trade_counts[k]] for k in trading}
+    capital = {k: capital_trading[start[k] : start[k] + trade_counts[k]] for k in trading}
+    ret = {k: returns[start[k] : start[k] + traded[k]] for k in trading}
+    ret_ok = {k: returns_ok[start[k] : start[k] + traded_ok[k]] for k in trading}
     n_free = int(counts[:4].sum())
     rec: dict[str, float] = {}
     for code, name in enumerate(MODE_NAMES):
@@ -87,10 +239,9 @@ def month_record(
     for code in (OUTSIDE, SMUGGLER, PARTNER, MEMBER):
         rec[f"share_{MODE_NAMES[code]}"] = counts[code] / n_free if n_free else float("nan")
 
-    mode, caught = trade.mode, enforcement.caught
-    for code in (SMUGGLER, PARTNER, MEMBER):
-        rec[f"arrests_{MODE_NAMES[code]}"] = int((caught & (mode == code)).sum())
-    rec["arrests_total"] = int(caught.sum())
+    for code in trading:
+        rec[f"arrests_{MODE_NAMES[code]}"] = int(arrests[code])
+    rec["arrests_total"] = int(arrests.sum())
     rec["companies_inspected"] = int(enforcement.inspected.sum())
     rec["companies_caught"] = int(enforcement.company_caught.sum())
 
@@ -116,34 +267,30 @@ def month_record(
     )
     rec["inminban_fees"] = float(ledger.fee_paid.sum())
 
-    for code in (OUTSIDE, SMUGGLER, PARTNER, MEMBER):
-        rec[f"income_{MODE_NAMES[code]}"] = _mean(pop.income[mode == code])
-    for code in (SMUGGLER, PARTNER, MEMBER):
+    rec["income_outside"] = _mean_of_sum(income_outside, trade_counts[OUTSIDE])
+    for code in trading:
+        rec[f"income_{MODE_NAMES[code]}"] = _mean(income[code])
+    for code in trading:
         name = MODE_NAMES[code]
-        traded = (mode == code) & (trade.deployed > 0)
-        ret = ledger.trade_income[traded] / trade.deployed[traded]
-        ok = ~caught[traded]
-        rec[f"return_{name}"] = _mean(ret)
-        rec[f"return_sd_{name}"] = _std(ret)
-        rec[f"return_uncaught_{name}"] = _mean(ret[ok])
-        rec[f"capital_{name}"] = float(trade.deployed[mode == code].sum())
+        rec[f"return_{name}"] = _mean(ret[code])
+        rec[f"return_sd_{name}"] = _std(ret[code])
+        rec[f"return_uncaught_{name}"] = _mean(ret_ok[code])
+        rec[f"capital_{name}"] = float(capital[code].sum())
 
     rec["wealth_mean"] = float(pop.wealth.mean())
-    # One sort of the free (and a small one of the detained) serves the Gini and the deciles.
-    detained = pop.mode == DETAINED
-    sorted_free = np.sort(pop.wealth[~detained])
-    everyone = np.sort(np.concatenate([sorted_free, np.sort(pop.wealth[detained])]), kind="stable")
-    rec["wealth_gini"] = gini(everyone, presorted=True)
-    shares = member_share_by_wealth(pop.wealth, pop.mode, WEALTH_GROUPS, sorted_free)
+    everyone = sorted_wealth()
+    rec["wealth_gini"] = _gini_sorted(everyone)
+    shares = _member_shares(everyone, np.sort(wealth_detained), wealth_members, WEALTH_GROUPS)
+    if shares is None:  # wealth that quantiles cannot order (NaN): the plain formulation
+        shares = member_share_by_wealth(pop.wealth, pop.mode, WEALTH_GROUPS)
     for g in range(WEALTH_GROUPS):
         rec[f"member_share_d{g + 1:02d}"] = float(shares[g])
 
     rec["companies_accepting"] = int((comp.accepts_partners & comp.active).sum())
     rec["companies_suspended"] = int((~comp.active).sum())
     rec["company_funds"] = float(comp.funds.sum())
-    free = pop.mode != DETAINED
-    rec["perceived_risk_smuggler"] = _mean(pop.belief[CHANNEL_SMUGGLER][free])
-    rec["perceived_risk_partner"] = _mean(pop.belief[CHANNEL_PARTNER][free])
+    rec["perceived_risk_smuggler"] = _mean_of_sum(belief_sums[CHANNEL_SMUGGLER], n_free)
+    rec["perceived_risk_partner"] = _mean_of_sum(belief_sums[CHANNEL_PARTNER], n_free)
     rec["true_risk_smuggler"] = policy.smuggler_risk
     rec["true_risk_partner"] = policy.partner_risk
     rec["released"] = ledger.released

@@ -1,0 +1,421 @@
+"""Compiled loops behind the month's record (:mod:`wakusim.core.records`).
+
+The record's means and sums must not move when their loops change, so every
+floating-point sum here is numpy's to the last bit. numpy sums ``n`` values
+pairwise onto its identity 0: a run of more than :data:`PAIRWISE_BLOCK` values
+is split at half its length rounded down to a multiple of 8 and the halves'
+sums are added; a shorter run (a leaf) is added in eight running sums, combined
+as ``((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))``, and then the rest one
+by one (fewer than 8 values: one by one from 0). :func:`_leaf_sizes` lists the
+leaves of a sum of ``n`` values in order, :func:`_combine` adds the leaves'
+sums as the halving does; the kernels compute the leaves' sums, gathering a
+leaf into a small buffer when its values are not next to each other (a masked
+sum without the masked array).
+
+- :func:`tally_modes`: counts by mode (after arrests); the detained's and the
+  members' wealth; the sums of the free's beliefs.
+- :func:`tally_trade`: counts by mode during the month and arrests; the sum
+  of the outsiders' incomes; the traders' incomes, capital and returns packed
+  by mode in individual order, exactly the arrays the numpy formulation
+  selects with a mask (numpy then reduces them as before).
+- :func:`ranked_sums`: ``x.sum()`` and ``numpy.sum(numpy.arange(1, n + 1) * x)``
+  (the Gini coefficient) without the temporary arrays.
+- :func:`group_counts`: how many values fall in each wealth group.
+
+Selections are packed without branches where they are unpredictable (a
+mispredicted branch costs more than a store): each value is written at the
+next slot, which only advances for the selected, so such an array has one slot
+more than it keeps. Large new arrays are avoided (fresh memory is slow to touch).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from wakusim.core.kernels import kernel
+from wakusim.core.state import DETAINED, MEMBER, OUTSIDE, PARTNER, SMUGGLER
+
+N_MODES = 5
+PAIRWISE_BLOCK = 128  # numpy's PW_BLOCKSIZE: the longest run added without halving
+_STACK = 256  # pending runs of a pairwise sum: at most a few per halving, 64 halvings
+
+
+@kernel()
+def _leaf_sizes(n: int) -> np.ndarray:
+    """Lengths of the leaves of numpy's pairwise sum of ``n`` values, in order.
+
+    Above :data:`PAIRWISE_BLOCK` values a run is halved into runs of at least
+    64, so there are at most ``n // 64 + 1`` leaves.
+    """
+    sizes = np.empty(n // (PAIRWISE_BLOCK // 2) + 1, dtype=np.int64)
+    pending = np.empty(_STACK, dtype=np.int64)
+    pending[0] = n
+    top = 1
+    k = 0
+    while top > 0:
+        top -= 1
+        m = pending[top]
+        if m <= PAIRWISE_BLOCK:
+            sizes[k] = m
+            k += 1
+        else:
+            half = m // 2
+            half -= half % 8
+            pending[top] = m - half  # last in, first out: the first half comes first
+            pending[top + 1] = half
+            top += 2
+    return sizes[:k]
+
+
+@kernel()
+def _combine(leaf_sums: np.ndarray, n: int) -> float:
+    """Add the leaves' sums of a pairwise sum of ``n`` values as numpy does (onto 0)."""
+    pending = np.empty(_STACK, dtype=np.int64)  # -1: add the two sums on top
+    sums = np.empty(_STACK, dtype=np.float64)
+    pending[0] = n
+    top = 1
+    done = 0
+    k = 0
+    while top > 0:
+        top -= 1
+        m = pending[top]
+        if m < 0:
+            done -= 1
+            sums[done - 1] = sums[done - 1] + sums[done]
+        elif m <= PAIRWISE_BLOCK:
+            sums[done] = leaf_sums[k]
+            done += 1
+            k += 1
+        else:
+            half = m // 2
+            half -= half % 8
+            # Last in, first out: the first half, then the second, then their sum.
+            pending[top] = -1
+            pending[top + 1] = m - half
+            pending[top + 2] = half
+            top += 3
+    return 0.0 + sums[0]
+
+
+@kernel()
+def _leaf_sum(x: np.ndarray, start: int, n: int) -> float:
+    """Sum of the leaf ``x[start:start + n]`` (at most :data:`PAIRWISE_BLOCK`) as numpy adds it."""
+    if n < 8:
+        res = 0.0
+        for i in range(start, start + n):
+            res += x[i]
+        return res
+    r0, r1, r2, r3 = x[start], x[start + 1], x[start + 2], x[start + 3]
+    r4, r5, r6, r7 = x[start + 4], x[start + 5], x[start + 6], x[start + 7]
+    main = start + n - n % 8
+    for i in range(start + 8, main, 8):
+        r0 += x[i]
+        r1 += x[i + 1]
+        r2 += x[i + 2]
+        r3 += x[i + 3]
+        r4 += x[i + 4]
+        r5 += x[i + 5]
+        r6 += x[i + 6]
+        r7 += x[i + 7]
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    for i in range(main, start + n):
+        res += x[i]
+    return res
+
+
+@kernel()
+def _sum_without(values: np.ndarray, holes: np.ndarray, n_holes: int) -> float:
+    """Sum ``values`` without the positions ``holes[:n_holes]``, as numpy adds.
+
+    ``holes`` are ascending positions followed by one past the last value (a
+    sentinel). A leaf without holes is added where it lies; a leaf with holes
+    is first gathered, skipping them, into a small buffer.
+    """
+    count = values.shape[0] - n_holes
+    sizes = _leaf_sizes(count)
+    leaf_sums = np.empty(sizes.shape[0], dtype=np.float64)
+    leaf = np.empty(PAIRWISE_BLOCK, dtype=np.float64)
+    i = h = 0  # next position; next hole (holes[h] >= i)
+    for j in range(sizes.shape[0]):
+        size = sizes[j]
+        if holes[h] >= i + size:
+            leaf_sums[j] = _leaf_sum(values, i, size)
+            i += size
+        else:
+            k = 0
+            while k < size:  # without branches: a hole's value is overwritten
+                leaf[k] = values[i]
+                skip = i == holes[h]
+                k += not skip
+                h += skip
+                i += 1
+            leaf_sums[j] = _leaf_sum(leaf, 0, size)
+    return _combine(leaf_sums, count)
+
+
+@kernel()
+def _ranked_leaf(x: np.ndarray, start: int, n: int) -> float:
+    """Sum of the leaf of ``(i + 1) * x[i]``, ``i`` from ``start``, ``n`` long, as numpy adds it."""
+    if n < 8:
+        res = 0.0
+        for i in range(start, start + n):
+            res += (i + 1.0) * x[i]
+        return res
+    r0, r1 = (start + 1.0) * x[start], (start + 2.0) * x[start + 1]
+    r2, r3 = (start + 3.0) * x[start + 2], (start + 4.0) * x[start + 3]
+    r4, r5 = (start + 5.0) * x[start + 4], (start + 6.0) * x[start + 5]
+    r6, r7 = (start + 7.0) * x[start + 6], (start + 8.0) * x[start + 7]
+    main = start + n - n % 8
+    for i in range(start + 8, main, 8):
+        r0 += (i + 1.0) * x[i]
+        r1 += (i + 2.0) * x[i + 1]
+        r2 += (i + 3.0) * x[i + 2]
+        r3 += (i + 4.0) * x[i + 3]
+        r4 += (i + 5.0) * x[i + 4]
+        r5 += (i + 6.0) * x[i + 5]
+        r6 += (i + 7.0) * x[i + 6]
+        r7 += (i + 8.0) * x[i + 7]
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    for i in range(main, start + n):
+        res += (i + 1.0) * x[i]
+    return res
+
+
+@kernel()
+def ranked_sums(x: np.ndarray) -> tuple[float, float]:
+    """``x.sum()`` and ``numpy.sum(numpy.arange(1, n + 1) * x)``, to the last bit.
+
+    Both sums have the same leaves; the second is without its two temporary
+    arrays.
+    """
+    n = x.shape[0]
+    sizes = _leaf_sizes(n)
+    leaf_sums = np.empty(sizes.shape[0], dtype=np.float64)
+    ranked_leaf_sums = np.empty(sizes.shape[0], dtype=np.float64)
+    start = 0
+    for j in range(sizes.shape[0]):
+        leaf_sums[j] = _leaf_sum(x, start, sizes[j])
+        ranked_leaf_sums[j] = _ranked_leaf(x, start, sizes[j])
+        start += sizes[j]
+    return _combine(leaf_sums, n), _combine(ranked_leaf_sums, n)
+
+
+@kernel()
+def group_counts(edges: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``numpy.bincount(numpy.searchsorted(edges, values, side="right"), minlength=G)``.
+
+    ``G - 1`` ascending ``edges``; ``values`` not NaN. A value's group is the
+    number of edges at or below it (counted without branches).
+    """
+    groups = edges.shape[0] + 1
+    counts = np.zeros(groups, dtype=np.int64)
+    for i in range(values.shape[0]):
+        v = values[i]
+        g = 0
+        for e in range(groups - 1):
+            g += edges[e] <= v
+        counts[g] += 1
+    return counts
+
+
+@kernel()
+def _count_modes(mode: np.ndarray) -> np.ndarray:
+    """``numpy.bincount(mode, minlength=5)`` for modes 0 to 4 (a walk numba vectorises)."""
+    n = mode.shape[0]
+    c0 = c1 = c2 = c3 = 0
+    for i in range(n):
+        m = mode[i]
+        c0 += m == OUTSIDE
+        c1 += m == SMUGGLER
+        c2 += m == PARTNER
+        c3 += m == MEMBER
+    return np.array([c0, c1, c2, c3, n - c0 - c1 - c2 - c3], dtype=np.int64)
+
+
+@kernel()
+def tally_modes(
+    mode: np.ndarray, wealth: np.ndarray, belief: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Count the individuals by mode; what the record needs of the detained and the members.
+
+    Parameters
+    ----------
+    mode
+        Each individual's mode (0 to 4).
+    wealth
+        Each individual's wealth, CNY.
+    belief
+        ``C x N`` perceived risks, one row per channel.
+
+    Returns
+    -------
+    counts
+        Individuals in each mode (``numpy.bincount(mode, minlength=5)``).
+    wealth_detained, wealth_members
+        ``wealth[mode == DETAINED]`` and ``wealth[mode == MEMBER]``.
+    belief_sums
+        ``belief[c, mode != DETAINED].sum()`` for each channel ``c``, to the
+        last bit.
+    """
+    n = mode.shape[0]
+    counts = _count_modes(mode)
+    n_detained, n_members = counts[DETAINED], counts[MEMBER]
+    detained = np.empty(n_detained + 1, dtype=np.int64)
+    members = np.empty(n_members + 1, dtype=np.int64)
+    d = k = 0
+    for i in range(n):
+        m = mode[i]
+        detained[d] = i
+        members[k] = i
+        d += m == DETAINED
+        k += m == MEMBER
+    detained[n_detained] = n
+    wealth_detained = np.empty(n_detained, dtype=np.float64)
+    for j in range(n_detained):
+        wealth_detained[j] = wealth[detained[j]]
+    wealth_members = np.empty(n_members, dtype=np.float64)
+    for j in range(n_members):
+        wealth_members[j] = wealth[members[j]]
+    belief_sums = np.empty(belief.shape[0], dtype=np.float64)
+    for c in range(belief.shape[0]):
+        belief_sums[c] = _sum_without(belief[c], detained, n_detained)
+    return counts, wealth_detained, wealth_members, belief_sums
+
+
+@kernel()
+def tally_trade(
+    mode: np.ndarray,
+    caught: np.ndarray,
+    deployed: np.ndarray,
+    income: np.ndarray,
+    trade_income: np.ndarray,
+) -> tuple[
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    float,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+]:
+    """Count the month's traders and arrests; sum or pack incomes, capital and returns by mode.
+
+    Parameters
+    ----------
+    mode
+        Each individual's mode during the month (0 to 4).
+    caught
+        Individuals caught this month.
+    deployed
+        Capital each individual had in goods, CNY.
+    income
+        Each individual's income of the month, CNY.
+    trade_income
+        Each individual's trade income of the month, CNY.
+
+    Returns
+    -------
+    counts
+        Individuals in each mode.
+    arrests
+        Individuals caught, by mode.
+    traded, traded_ok
+        Individuals with capital in goods, by trading mode (``SMUGGLER`` to
+        ``MEMBER``; 0 for the other modes): all, and those not caught.
+    income_outside
+        ``income[mode == OUTSIDE].sum()``, to the last bit.
+    start
+        Where each trading mode's segment starts in the packed arrays below.
+    income_trading, capital
+        ``income[mode == k]`` and ``deployed[mode == k]`` for each trading mode
+        ``k`` (``counts[k]`` values from ``start[k]``).
+    returns, returns_ok
+        The returns ``trade_income / deployed`` of the traders in mode ``k``
+        with capital in goods (``traded[k]`` values from ``start[k]``), and of
+        those of them not caught (``traded_ok[k]`` values from ``start[k]``).
+    """
+    n = mode.shape[0]
+    n_caught = 0
+    for i in range(n):
+        n_caught += caught[i]
+    counts = _count_modes(mode)
+    # The outsiders' income, summed leaf by leaf as the walk gathers it; and
+    # those not outside (traders and detained, a minority), in order.
+    n_outside = counts[OUTSIDE]
+    others = np.empty(n - n_outside + 1, dtype=np.int64)
+    others_income = np.empty(n - n_outside + 1, dtype=np.float64)
+    sizes = _leaf_sizes(n_outside)
+    leaf_sums = np.empty(sizes.shape[0], dtype=np.float64)
+    leaf = np.empty(PAIRWISE_BLOCK, dtype=np.float64)
+    leaf_sums[0] = 0.0  # no outsiders: one empty leaf
+    j = k = h = 0  # leaf; its values so far; others so far
+    size = sizes[0]
+    for i in range(n):
+        outside = mode[i] == OUTSIDE
+        y = income[i]
+        leaf[k] = y
+        others[h] = i
+        others_income[h] = y
+        k += outside
+        h += not outside
+        if k == size:
+            leaf_sums[j] = _leaf_sum(leaf, 0, size)
+            j += 1
+            k = 0
+            size = sizes[j] if j < sizes.shape[0] else -1
+    income_outside = _combine(leaf_sums, n_outside)
+    n_others = h
+
+    start = np.zeros(N_MODES, dtype=np.int64)
+    for m in range(SMUGGLER + 1, N_MODES):
+        start[m] = start[m - 1] + counts[m - 1]
+    size = start[DETAINED]
+    income_trading = np.empty(size, dtype=np.float64)
+    capital = np.empty(size, dtype=np.float64)
+    returns = np.empty(size, dtype=np.float64)
+    returns_ok = np.empty(size, dtype=np.float64)
+    at = start.copy()
+    returns_at = start.copy()
+    returns_ok_at = start.copy()
+    arrests = np.zeros(N_MODES, dtype=np.int64)
+    for j in range(n_others):
+        i = others[j]
+        m = mode[i]
+        arrests[m] += caught[i]
+        if m == DETAINED:
+            continue
+        d = deployed[i]
+        p = at[m]
+        income_trading[p] = others_income[j]
+        capital[p] = d
+        at[m] = p + 1
+        if d > 0:
+            r = trade_income[i] / d
+            p = returns_at[m]
+            returns[p] = r
+            returns_at[m] = p + 1
+            if not caught[i]:
+                p = returns_ok_at[m]
+                returns_ok[p] = r
+                returns_ok_at[m] = p + 1
+    arrests[OUTSIDE] = n_caught - arrests.sum()
+    traded = np.zeros(N_MODES, dtype=np.int64)
+    traded_ok = np.zeros(N_MODES, dtype=np.int64)
+    for m in range(SMUGGLER, DETAINED):
+        traded[m] = returns_at[m] - start[m]
+        traded_ok[m] = returns_ok_at[m] - start[m]
+    return (
+        counts,
+        arrests,
+        traded,
+        traded_ok,
+        income_outside,
+        start,
+        income_trading,
+        capital,
+        returns,
+        returns_ok,
+    )
