@@ -39,7 +39,7 @@ from wakusim.core.state import (
 WEALTH_GROUPS = 10
 # Sort wealth on another thread from this many individuals on (below, a thread
 # costs more than it saves).
-BACKGROUND_SORT_MIN = 1 << 16
+BACKGROUND_SORT_MIN = 1 << 19  # individuals from which wealth is sorted on a second thread
 
 
 def gini(values: np.ndarray, presorted: bool = False) -> float:

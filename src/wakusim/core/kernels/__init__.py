@@ -18,9 +18,9 @@ Compiled code is cached on disk (``cache=True``), so only the first run on a
 machine pays for compilation. The number of threads is numba's
 (``NUMBA_NUM_THREADS``, default: all cores). A parallel kernel is compiled
 twice, with and without threads, and runs on one thread when its first
-argument has fewer than :data:`PARALLEL_MIN` rows: waking threads costs more
-than it saves on small loops, and far more when other programs keep the cores
-busy.
+argument has fewer rows than its ``min_rows`` (default :data:`PARALLEL_MIN`):
+waking threads costs more than it saves on small loops, and far more when
+other programs keep the cores busy.
 """
 
 from __future__ import annotations
@@ -59,18 +59,21 @@ class SizedKernel:
         The two numba dispatchers.
     """
 
-    def __init__(self, fn: Callable[..., Any]) -> None:
+    def __init__(self, fn: Callable[..., Any], min_rows: int = PARALLEL_MIN) -> None:
+        self.min_rows = min_rows
         self.parallel = _compile(fn, parallel=True)
         self.serial = _compile(_renamed(fn, "_serial"), parallel=False)
         functools.update_wrapper(self, fn)
 
     def __call__(self, *args: Any) -> Any:
-        """Run on threads if the first argument has at least :data:`PARALLEL_MIN` rows."""
+        """Run on threads if the first argument has at least ``min_rows`` rows."""
         rows = len(args[0]) if args else 0
-        return (self.parallel if rows >= PARALLEL_MIN else self.serial)(*args)
+        return (self.parallel if rows >= self.min_rows else self.serial)(*args)
 
 
-def kernel(parallel: bool = False) -> Callable[[Callable[..., Any]], Any]:
+def kernel(
+    parallel: bool = False, min_rows: int = PARALLEL_MIN
+) -> Callable[[Callable[..., Any]], Any]:
     """Compile a function with the project's numba settings (a decorator).
 
     Parameters
@@ -79,7 +82,10 @@ def kernel(parallel: bool = False) -> Callable[[Callable[..., Any]], Any]:
         Run ``numba.prange`` loops on several threads when the first argument
         has at least :data:`PARALLEL_MIN` rows (a :class:`SizedKernel`); such a
         kernel can only be called from Python, not from another kernel.
+    min_rows
+        Fewest rows for which a parallel kernel uses threads (lower it for
+        loops that do much work per row).
     """
     if parallel:
-        return SizedKernel
+        return functools.partial(SizedKernel, min_rows=min_rows)
     return functools.partial(_compile, parallel=False)

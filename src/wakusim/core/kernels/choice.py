@@ -116,7 +116,7 @@ def _scaled_value(
     return ((scale * ce - w) / w) / noise
 
 
-@kernel(parallel=True)
+@kernel(parallel=True, min_rows=2048)  # a few hundred ns per reviser
 def choose_modes(
     idx: np.ndarray,
     wealth: np.ndarray,
