@@ -90,6 +90,19 @@ def _watch_parent(parent: int) -> None:
     threading.Thread(target=watch, daemon=True, name="wakusim-parent-watch").start()
 
 
+def _init_worker(parent: int, threads: int) -> None:
+    """In a pool worker: watch the driver, and share the cores with the other workers.
+
+    Each worker gives the compiled kernels ``threads`` threads (the machine's
+    cores divided among the workers), so that the workers do not fight over
+    the cores; results do not depend on the number of threads.
+    """
+    _watch_parent(parent)
+    import numba
+
+    numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+
+
 PRELOAD = ["wakusim.experiments.tasks", "wakusim.api", "wakusim.scenarios.loader"]
 
 
@@ -105,8 +118,10 @@ class LocalEvaluator(Evaluator):
     -----
     Workers are forked from a clean ``forkserver`` process that has imported
     the model once (fast to start, safe in a threaded driver); they exit by
-    themselves if the driver dies. When a worker process dies, the pool breaks: every run then in
-    flight is reported as a lost attempt and a fresh pool is started.
+    themselves if the driver dies. Each worker's compiled kernels use the
+    machine's cores divided by the number of workers (at least one thread).
+    When a worker process dies, the pool breaks: every run then in flight is
+    reported as a lost attempt and a fresh pool is started.
     """
 
     label = "local"
@@ -138,8 +153,8 @@ class LocalEvaluator(Evaluator):
         return ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=context,
-            initializer=_watch_parent,
-            initargs=(os.getpid(),),
+            initializer=_init_worker,
+            initargs=(os.getpid(), (os.cpu_count() or 1) // self.workers),
         )
 
     def __enter__(self) -> LocalEvaluator:
