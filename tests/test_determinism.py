@@ -75,3 +75,27 @@ def test_no_global_random_state_used(small):
 def test_bad_rng_type_is_rejected(small):
     with pytest.raises(TypeError, match="rng must be"):
         wakusim.simulate(small, rng="seven")
+
+
+def test_same_numbers_on_one_thread_and_on_all(tmp_path):
+    """The compiled loops give the same run on 1 thread and on all cores.
+
+    70,000 individuals: above the size from which the kernels use threads.
+    """
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, wakusim\n"
+        "sc = wakusim.load_scenario('history', {'population.size': 70_000,"
+        " 'warmup_months': 0, 'end': '2019-04'})\n"
+        "wakusim.simulate(sc, rng=5).timeseries.to_parquet(sys.argv[1])\n"
+    )
+    frames = []
+    for threads in ("1", str(os.cpu_count() or 1)):
+        out = tmp_path / f"threads-{threads}.parquet"
+        env = {**os.environ, "NUMBA_NUM_THREADS": threads}
+        subprocess.run([sys.executable, "-c", script, str(out)], check=True, env=env)
+        frames.append(pd.read_parquet(out))
+    pd.testing.assert_frame_equal(frames[0], frames[1], check_exact=True)
