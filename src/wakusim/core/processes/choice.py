@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from wakusim.core.decisions import margin_shares
+from wakusim.core.draws import uniforms
 from wakusim.core.kernels import choice as kernel
 from wakusim.core.policy import Policy
 from wakusim.core.processes.companies import open_member_slots
@@ -93,7 +94,7 @@ def revise_modes(
     """
     pop, comp = state.population, state.companies
     n, m = pop.size, comp.size
-    draw = rng.random(n)
+    draw = uniforms(rng, n)
     active = comp.active
     revise = kernel.revisers(
         draw,
@@ -121,7 +122,7 @@ def revise_modes(
     # Posts are open to newcomers if any is free now or a reconsidering member may
     # vacate one; who gets a post is settled after the choices (below).
     may_open = open_slots.sum() + int(keeps_post.sum()) > 0
-    uniforms = rng.random(idx.size)
+    choice_draws = uniforms(rng, idx.size)
     choice = kernel.choose_modes(
         idx,
         pop.wealth,
@@ -131,7 +132,7 @@ def revise_modes(
         pop.belief[CHANNEL_PARTNER],
         pop.mode,
         pop.company,
-        uniforms,
+        choice_draws,
         choice_parameters(state.market.expected_margin, policy, scenario),
         margin_shares(policy, scenario),
         *punishment_by_mode(policy, scenario),

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from wakusim.core.draws import uniforms
 from wakusim.core.kernels import enforcement as kernels
 from wakusim.core.policy import Policy
 from wakusim.core.processes.trade import TradeOutcome
@@ -63,7 +64,7 @@ def enforce(
     """
     pop, comp = state.population, state.companies
     e = policy.enforcement
-    draw = rng.random(pop.size)
+    draw = uniforms(rng, pop.size)
     inspected = comp.active & (rng.random(comp.size) < e.inspection_rate)
     # Outputs zeroed by numpy; the kernel writes only the rows of the caught.
     caught = np.zeros(pop.size, dtype=bool)
