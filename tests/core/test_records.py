@@ -15,8 +15,8 @@ from wakusim.core.records import (
     WEALTH_GROUPS,
     _gini_sorted,
     _group_edges,
+    _in_background,
     _member_shares,
-    _sort_in_background,
     gini,
     member_share_by_wealth,
     month_record,
@@ -254,6 +254,23 @@ def test_member_shares_without_free():
 
 
 @pytest.mark.parametrize("n", [10, BACKGROUND_SORT_MIN + 1])
-def test_sort_in_background(n):
+def test_work_in_background(n):
     values = np.random.default_rng(n).random(n)
-    assert np.array_equal(_sort_in_background(values)(), np.sort(values))
+    assert np.array_equal(_in_background(n, lambda: np.sort(values))(), np.sort(values))
+
+
+def test_work_in_background_that_fails_is_done_again_when_asked():
+    import numba
+
+    if numba.get_num_threads() < 2:
+        pytest.skip("work runs inline on one thread")
+    calls = []
+
+    def work():
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("first attempt fails")
+        return 42
+
+    assert _in_background(BACKGROUND_SORT_MIN, work)() == 42
+    assert len(calls) == 2

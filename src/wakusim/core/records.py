@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import TypeVar
 
 import numba
 import numpy as np
@@ -39,7 +40,8 @@ from wakusim.core.state import (
 WEALTH_GROUPS = 10
 # Sort wealth on another thread from this many individuals on (below, a thread
 # costs more than it saves).
-BACKGROUND_SORT_MIN = 1 << 19  # individuals from which wealth is sorted on a second thread
+T = TypeVar("T")
+BACKGROUND_SORT_MIN = 1 << 19  # individuals from which parts of the record run on other threads
 
 
 def gini(values: np.ndarray, presorted: bool = False) -> float:
@@ -171,23 +173,23 @@ def _member_shares(
     return np.divide(in_group, total, out=np.zeros(groups), where=total > 0)
 
 
-def _sort_in_background(values: np.ndarray) -> Callable[[], np.ndarray]:
-    """Start sorting ``values`` (a copy); return a function that waits for the result.
+def _in_background(size: int, work: Callable[[], T]) -> Callable[[], T]:
+    """Start ``work`` on another thread; return a function that waits for its result.
 
-    numpy releases the GIL while it sorts, and the compiled tallies release it
-    too, so the sort runs beside them on a second thread: same values, less
-    time. Small arrays, or numba limited to one thread (``NUMBA_NUM_THREADS=1``),
-    are sorted when the result is asked for.
+    numpy's sort and the compiled tallies release the GIL, so they run beside
+    each other on the cores: same values, less time. For fewer than
+    :data:`BACKGROUND_SORT_MIN` individuals, or with numba limited to one
+    thread (``NUMBA_NUM_THREADS=1``), ``work`` runs when the result is asked for.
     """
-    if values.size < BACKGROUND_SORT_MIN or numba.get_num_threads() < 2:
-        return lambda: np.sort(values)
-    result: list[np.ndarray] = []
-    thread = threading.Thread(target=lambda: result.append(np.sort(values)), daemon=True)
+    if size < BACKGROUND_SORT_MIN or numba.get_num_threads() < 2:
+        return work
+    result: list[T] = []
+    thread = threading.Thread(target=lambda: result.append(work()), daemon=True)
     thread.start()
 
-    def wait() -> np.ndarray:
+    def wait() -> T:
         thread.join()
-        return result[0] if result else np.sort(values)  # the thread failed: sort here
+        return result[0] if result else work()  # the thread failed: do it here
 
     return wait
 
@@ -208,9 +210,10 @@ def month_record(
     """
     pop, comp = state.population, state.companies
     # One sort of everyone's wealth serves the Gini and the wealth groups of the free.
-    sorted_wealth = _sort_in_background(pop.wealth)
-    counts, wealth_detained, wealth_members, belief_sums = records_kernels.tally_modes(
-        pop.mode, pop.wealth, pop.belief
+    # The sort and the tally of end-of-month modes run beside the tally of the month's trade.
+    sorted_wealth = _in_background(pop.size, lambda: np.sort(pop.wealth))
+    mode_tally = _in_background(
+        pop.size, lambda: records_kernels.tally_modes(pop.mode, pop.wealth, pop.belief)
     )
     trading = (SMUGGLER, PARTNER, MEMBER)
     (
@@ -227,6 +230,7 @@ def month_record(
     ) = records_kernels.tally_trade(
         trade.mode, enforcement.caught, trade.deployed, pop.income, ledger.trade_income
     )
+    counts, wealth_detained, wealth_members, belief_sums = mode_tally()
     income = {k: income_trading[start[k] : start[k] + trade_counts[k]] for k in trading}
     capital = {k: capital_trading[start[k] : start[k] + trade_counts[k]] for k in trading}
     ret = {k: returns[start[k] : start[k] + traded[k]] for k in trading}
