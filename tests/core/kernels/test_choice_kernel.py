@@ -154,3 +154,42 @@ def test_revisers_and_member_counts(seed, make_scenario, make_policy, make_state
         kernel.count_members(pop.mode, pop.company, comp.size),
         np.bincount(pop.company[member], minlength=comp.size),
     )
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_sort_out_equals_the_array_formulation(seed):
+    rng = np.random.default_rng(seed)
+    n, m = 3000, 7
+    choice = rng.integers(0, 4, n).astype(np.int8)
+    old_mode = rng.integers(0, 4, n).astype(np.int8)
+    old_company = np.where(old_mode >= PARTNER, rng.integers(-1, m, n), NO_COMPANY).astype(np.int32)
+    takes_partners = rng.random(m) < 0.5
+    active = rng.random(m) < 0.7
+
+    company, new_partner, new_member, vacated = kernel.sort_out(
+        choice, old_mode, old_company, takes_partners, active
+    )
+
+    stay_partner = (choice == PARTNER) & (old_mode == PARTNER) & (old_company >= 0)
+    stay_partner &= takes_partners[np.where(old_company >= 0, old_company, 0)]
+    keeps_post = (old_mode == MEMBER) & (old_company >= 0)
+    stay_member = (choice == MEMBER) & keeps_post
+    expected = np.full(n, NO_COMPANY, dtype=np.int32)
+    expected[stay_partner | stay_member] = old_company[stay_partner | stay_member]
+    leaving = keeps_post & ~stay_member
+    np.testing.assert_array_equal(company, expected)
+    np.testing.assert_array_equal(new_partner, np.flatnonzero((choice == PARTNER) & ~stay_partner))
+    np.testing.assert_array_equal(new_member, np.flatnonzero((choice == MEMBER) & ~stay_member))
+    np.testing.assert_array_equal(
+        vacated, np.where(active, np.bincount(old_company[leaving], minlength=m), 0)
+    )
+
+    mode = rng.integers(0, 5, 2 * n).astype(np.int8)
+    firm = rng.integers(-1, m, 2 * n).astype(np.int32)
+    idx = np.sort(rng.choice(2 * n, size=n, replace=False))
+    want_mode, want_firm = mode.copy(), firm.copy()
+    want_mode[idx] = choice
+    want_firm[idx] = np.where((choice == PARTNER) | (choice == MEMBER), company, NO_COMPANY)
+    kernel.commit_choices(idx, choice, company, mode, firm)
+    np.testing.assert_array_equal(mode, want_mode)
+    np.testing.assert_array_equal(firm, want_firm)

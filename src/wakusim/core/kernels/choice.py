@@ -275,3 +275,73 @@ def choose_modes(
             pick, q = 3, q3
         out[j] = pick if q > 0.0 else _OUTSIDE
     return out
+
+
+@kernel()
+def sort_out(
+    choice: np.ndarray,
+    old_mode: np.ndarray,
+    old_company: np.ndarray,
+    takes_partners: np.ndarray,
+    active: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Sort the revisers' choices into stayers, newcomers and leavers.
+
+    Parameters
+    ----------
+    choice
+        Each reviser's chosen mode.
+    old_mode, old_company
+        Each reviser's mode and company before choosing.
+    takes_partners, active
+        Per company: takes partners this month; permit not suspended.
+
+    Returns
+    -------
+    company, new_partners, new_members, vacated
+        Each reviser's company if it stays a partner at a company that takes
+        partners or stays a member keeping its post, else ``-1``; positions (in
+        ``choice``) of the new partners and of the new members, in order; per
+        company, posts left by members who chose something else (zero at
+        suspended companies).
+    """
+    n = choice.shape[0]
+    company = np.full(n, -1, dtype=np.int32)
+    new_partners = np.empty(n, dtype=np.int64)
+    new_members = np.empty(n, dtype=np.int64)
+    vacated = np.zeros(active.shape[0], dtype=np.int64)
+    n_partners = 0
+    n_members = 0
+    for j in range(n):
+        c, was = old_company[j], old_mode[j]
+        if choice[j] == _PARTNER:
+            if was == _PARTNER and c >= 0 and takes_partners[c]:
+                company[j] = c
+            else:
+                new_partners[n_partners] = j
+                n_partners += 1
+        elif choice[j] == _MEMBER:
+            if was == _MEMBER and c >= 0:
+                company[j] = c
+            else:
+                new_members[n_members] = j
+                n_members += 1
+        if was == _MEMBER and c >= 0 and choice[j] != _MEMBER and active[c]:
+            vacated[c] += 1
+    return company, new_partners[:n_partners], new_members[:n_members], vacated
+
+
+@kernel()
+def commit_choices(
+    idx: np.ndarray,
+    choice: np.ndarray,
+    chosen_company: np.ndarray,
+    mode: np.ndarray,
+    company: np.ndarray,
+) -> None:
+    """Write the revisers' modes, and companies for partners and members (else -1), in place."""
+    for j in range(idx.shape[0]):
+        i = idx[j]
+        m = choice[j]
+        mode[i] = m
+        company[i] = chosen_company[j] if (m == _PARTNER or m == _MEMBER) else -1

@@ -141,23 +141,14 @@ def revise_modes(
         bool(may_open),
     )
 
-    company = np.full(idx.size, NO_COMPANY, dtype=np.int32)
-    stay_partner = (choice == PARTNER) & (old_mode == PARTNER) & (old_company >= 0)
-    stay_partner &= takes_partners[np.where(old_company >= 0, old_company, 0)]
-    company[stay_partner] = old_company[stay_partner]
-    new_partner = (choice == PARTNER) & ~stay_partner
-    if new_partner.any():
-        weights = np.where(takes_partners, comp.quota, 0.0)
-        company[new_partner] = rng.choice(m, size=int(new_partner.sum()), p=weights / weights.sum())
-
-    stay_member = (choice == MEMBER) & keeps_post
-    company[stay_member] = old_company[stay_member]
-    # Posts vacated by revisers who leave become open to newcomers this month.
-    leaving = (old_mode == MEMBER) & (old_company >= 0) & ~stay_member
-    open_slots = open_slots + np.where(
-        comp.active, np.bincount(old_company[leaving], minlength=m), 0
+    company, new_partner, new_member, vacated = kernel.sort_out(
+        choice, old_mode, old_company, takes_partners, comp.active
     )
-    new_member = np.flatnonzero((choice == MEMBER) & ~stay_member)
+    if new_partner.size:
+        weights = np.where(takes_partners, comp.quota, 0.0)
+        company[new_partner] = rng.choice(m, size=new_partner.size, p=weights / weights.sum())
+    # Posts vacated by revisers who leave become open to newcomers this month.
+    open_slots = open_slots + vacated
     if new_member.size:
         if open_slots.sum() == 0:
             picked = np.full(new_member.size, NO_COMPANY, dtype=np.int32)
@@ -176,8 +167,7 @@ def revise_modes(
         choice[turned_away] = OUTSIDE
         refused[idx[turned_away]] = True
 
-    pop.mode[idx] = choice
-    pop.company[idx] = np.where((choice == PARTNER) | (choice == MEMBER), company, NO_COMPANY)
+    kernel.commit_choices(idx, choice, company, pop.mode, pop.company)
     pop.must_revise[:] = False
     pop.must_revise |= refused
     return refused
