@@ -259,6 +259,7 @@ def test_work_in_background(n):
     assert np.array_equal(_in_background(n, lambda: np.sort(values))(), np.sort(values))
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
 def test_work_in_background_that_fails_is_done_again_when_asked():
     import numba
 
