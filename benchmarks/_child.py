@@ -3,9 +3,9 @@
 Usage: ``python _child.py SIZE WARMUP SCENARIO [MONTHS]``; ``MONTHS`` (optional)
 shortens or lengthens the simulated calendar from the scenario's start.
 
-Before the timed run, a tiny run (200 individuals, 2 months) loads the compiled
-kernels (numba's on-disk cache; compiling them if the cache is empty); its time
-is reported as ``load_s`` and is not in ``wall_s``.
+Before the timed run, :func:`wakusim.api.prepare` loads the compiled kernels,
+threaded variants included (numba's on-disk cache; compiling them if the cache
+is empty); its time is reported as ``load_s`` and is not in ``wall_s``.
 """
 
 import json
@@ -13,6 +13,11 @@ import sys
 import time
 
 import wakusim
+
+try:
+    from wakusim.api import prepare
+except ImportError:  # an earlier version (bench_before_after.py) has no compiled kernels
+    prepare = None
 from wakusim.scenarios.calendar import month_index, month_label
 
 
@@ -23,14 +28,7 @@ def main() -> None:
         start = wakusim.load_scenario(scenario).start
         overrides["end"] = month_label(month_index(start) + int(sys.argv[4]) - 1)
     sc = wakusim.load_scenario(scenario, overrides)
-    start = time.perf_counter()
-    tiny = {
-        "population.size": 200,
-        "warmup_months": 0,
-        "end": month_label(month_index(sc.start) + 1),
-    }
-    wakusim.simulate(wakusim.load_scenario(scenario, tiny), rng=1)
-    load = time.perf_counter() - start
+    load = prepare() if prepare is not None else 0.0
     start = time.perf_counter()
     result = wakusim.simulate(sc, rng=1)
     wall = time.perf_counter() - start

@@ -27,13 +27,15 @@ from __future__ import annotations
 
 import functools
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numba
 
 BLOCK = 1 << 16  # rows per block of a blocked reduction
 PARALLEL_MIN = 1 << 16  # rows below which a parallel kernel runs on one thread
+_ALWAYS_THREADS = [False]  # set by :func:`threads_at_every_size`
 
 
 def _compile(fn: Callable[..., Any], parallel: bool) -> Any:
@@ -68,7 +70,22 @@ class SizedKernel:
     def __call__(self, *args: Any) -> Any:
         """Run on threads if the first argument has at least ``min_rows`` rows."""
         rows = len(args[0]) if args else 0
-        return (self.parallel if rows >= self.min_rows else self.serial)(*args)
+        threads = rows >= self.min_rows or _ALWAYS_THREADS[0]
+        return (self.parallel if threads else self.serial)(*args)
+
+
+@contextmanager
+def threads_at_every_size() -> Iterator[None]:
+    """Within the block, parallel kernels use threads whatever their size.
+
+    Results are the same either way; this serves to load (or compile) the
+    threaded variants with a tiny run, as :func:`wakusim.api.prepare` does.
+    """
+    _ALWAYS_THREADS[0] = True
+    try:
+        yield
+    finally:
+        _ALWAYS_THREADS[0] = False
 
 
 def kernel(

@@ -34,7 +34,7 @@ def run(
     figures: Annotated[bool, typer.Option(help="Draw the PNG figures.")] = True,
 ) -> None:
     """Run a scenario, print a summary and write a results folder."""
-    from wakusim.api import simulate
+    from wakusim.api import prepare, simulate
     from wakusim.outputs.summary import summary_table
     from wakusim.scenarios.loader import load_scenario
 
@@ -46,6 +46,8 @@ def run(
         target = out_dir or _default_out(sc.name, seed if seed is not None else sc.seed)
         _check_writable(target)
         total = sc.warmup_months + sc.n_months
+        with err.status("Loading the compiled model (a machine's first run compiles it, ~20 s)"):
+            prepare()
         with Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
