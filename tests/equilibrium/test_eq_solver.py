@@ -173,3 +173,14 @@ def test_shares_are_a_distribution_for_any_valid_parameters(values, wealth, gamm
         assert 0 <= eq.detained <= 1
         if not policy.border.smuggling_open:
             assert eq.shares["smuggler"] == 0
+
+
+@pytest.mark.filterwarnings("error")
+def test_acceptance_with_a_vanishing_commission_is_a_number():
+    from wakusim.equilibrium.solver import MeanField
+
+    for rate, expected in ((0.0, 1.0), (0.5, 0.0)):
+        policy = with_policy_value(BASE_2019, "enforcement.inspection_rate", rate)
+        field = MeanField(HISTORY, policy, MIX)
+        # a margin so small that fine / commission overflows
+        assert field.accepting(1e-320) == expected

@@ -233,7 +233,11 @@ class MeanField:
         if commission <= 0:
             return 0.0
         exposure = 1.0 - (1.0 - e.partner_detection) ** max(partners_per_company, 1.0)
-        need = e.inspection_rate * exposure * (e.company_fine / commission + e.suspension_months)
+        risk = e.inspection_rate * exposure
+        if risk <= 0:  # nothing to fear: every company with a commission accepts
+            return 1.0
+        with np.errstate(over="ignore"):  # a vanishing commission: need is inf, nobody accepts
+            need = risk * (e.company_fine / commission + e.suspension_months)
         if need <= 0:
             return 1.0
         b = comp.boldness
