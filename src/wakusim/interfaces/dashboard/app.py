@@ -13,6 +13,7 @@ from typing import Any
 
 import streamlit as st
 
+from wakusim.api import prepare
 from wakusim.errors import WakusimInputError
 from wakusim.interfaces.dashboard import charts, export, runs
 from wakusim.interfaces.dashboard import experiment_tab as xt
@@ -391,10 +392,17 @@ def _experiment_plot(exp: xt.Experiment) -> None:
     st.dataframe(summary, hide_index=True)
 
 
+@st.cache_resource(show_spinner="Loading the compiled model (a machine's first run compiles it)")
+def _prepare_model() -> float:
+    """Load the compiled kernels once per dashboard server; return the seconds it took."""
+    return prepare()
+
+
 def main() -> None:
     """Draw the dashboard."""
     st.set_page_config(page_title="wakusim dashboard", page_icon="📦", layout="wide")
     st.title("wakusim — what if the state moves this lever?")
+    _prepare_model()
     source, scenario_id, description = _choose_source()
     try:
         base_default = load_scenario(source)
