@@ -77,28 +77,25 @@ def count_members(mode: np.ndarray, company: np.ndarray, n_companies: int) -> np
 
 
 @kernel()
-def _scaled_value(
-    w: float,
+def _value(
+    reviser: tuple[float, float, bool, float],
     stake: float,
     p: float,
     org: float,
     mo: int,
-    e: float,
-    one: bool,
-    floor: float,
-    y0: float,
-    safe_return: float,
-    gain_rate: float,
-    shares: np.ndarray,
-    fines: np.ndarray,
-    detention_loss: np.ndarray,
-    noise: float,
+    params: np.ndarray,
+    by_mode: np.ndarray,
 ) -> float:
-    """Value of mode ``mo`` (gain in certainty equivalent per unit of wealth) over ``noise``."""
-    gain = stake * gain_rate * shares[mo]
-    safe = y0 + safe_return * (w - stake)
+    """Value of mode ``mo`` (gain in certainty equivalent per unit of wealth) over the noise.
+
+    ``reviser`` is ``(wealth, CRRA exponent e, log utility?, ruin floor)``; ``by_mode``
+    holds the share of the margin kept, the fine and the detention loss (rows) by mode.
+    """
+    w, e, one, floor = reviser
+    gain = stake * params[P_GAIN] * by_mode[0, mo]
+    safe = params[P_Y0] + params[P_SAFE] * (w - stake)
     x_ok = w + safe + gain - org
-    loss = stake + fines[mo] + detention_loss[mo]
+    loss = stake + by_mode[1, mo] + by_mode[2, mo]
     x_bad = w + safe - loss - org
     x_ok = max(x_ok, floor)
     x_bad = max(x_bad, floor)
@@ -113,7 +110,7 @@ def _scaled_value(
         tb = 1.0 if b == 1.0 else b**e
         mix = (1.0 - p) * ta + p * tb
         ce = 1.0 if mix == 1.0 else mix ** (1.0 / e)
-    return ((scale * ce - w) / w) / noise
+    return ((scale * ce - w) / w) / params[P_NOISE]
 
 
 @kernel(parallel=True, min_rows=2048)  # a few hundred ns per reviser
@@ -161,12 +158,13 @@ def choose_modes(
     """
     n = idx.shape[0]
     out = np.empty(n, dtype=np.int8)
+    by_mode = np.empty((3, 4))
+    by_mode[0], by_mode[1], by_mode[2] = shares, fines, detention_loss
     invest, capacity = params[P_INVEST], params[P_CAPACITY]
-    y0, safe_return, gain_rate = params[P_Y0], params[P_SAFE], params[P_GAIN]
     floor_share = params[P_FLOOR]
     burden_member, burden_base = params[P_BURDEN_MEMBER], params[P_BURDEN_BASE]
     fee, fee_month, fee_limit = params[P_FEE], params[P_FEE_MONTH], params[P_FEE_LIMIT]
-    member_risk, noise = params[P_MEMBER_RISK], params[P_NOISE]
+    member_risk = params[P_MEMBER_RISK]
     partner_min, member_min = params[P_PARTNER_MIN], params[P_MEMBER_MIN]
     for j in prange(n):
         i = idx[j]
@@ -182,78 +180,17 @@ def choose_modes(
         floor = floor_share * w
         one = abs(g - 1.0) < 1e-9
         e = 0.5 if one else 1.0 - g
-        z0 = _scaled_value(
-            w,
-            0.0,
-            0.0,
-            nonmember_cost,
-            0,
-            e,
-            one,
-            floor,
-            y0,
-            safe_return,
-            gain_rate,
-            shares,
-            fines,
-            detention_loss,
-            noise,
-        )
+        who = (w, e, one, floor)
+        z0 = _value(who, 0.0, 0.0, nonmember_cost, 0, params, by_mode)
         z1 = z2 = z3 = -np.inf
         if smuggling_open:
-            z1 = _scaled_value(
-                w,
-                min(k, capacity),
-                belief_smuggler[i],
-                nonmember_cost,
-                1,
-                e,
-                one,
-                floor,
-                y0,
-                safe_return,
-                gain_rate,
-                shares,
-                fines,
-                detention_loss,
-                noise,
+            z1 = _value(
+                who, min(k, capacity), belief_smuggler[i], nonmember_cost, 1, params, by_mode
             )
         if partners_taken and w >= partner_min:
-            z2 = _scaled_value(
-                w,
-                k,
-                belief_partner[i],
-                nonmember_cost,
-                2,
-                e,
-                one,
-                floor,
-                y0,
-                safe_return,
-                gain_rate,
-                shares,
-                fines,
-                detention_loss,
-                noise,
-            )
+            z2 = _value(who, k, belief_partner[i], nonmember_cost, 2, params, by_mode)
         if w >= member_min and (keeps_post or posts_may_open):
-            z3 = _scaled_value(
-                w,
-                k,
-                member_risk,
-                member_cost,
-                3,
-                e,
-                one,
-                floor,
-                y0,
-                safe_return,
-                gain_rate,
-                shares,
-                fines,
-                detention_loss,
-                noise,
-            )
+            z3 = _value(who, k, member_risk, member_cost, 3, params, by_mode)
         top = max(max(z0, z1), max(z2, z3))
         w0 = math.exp(z0 - top)
         w1 = math.exp(z1 - top)
