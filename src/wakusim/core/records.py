@@ -87,64 +87,25 @@ def member_share_by_wealth(
     return np.divide(members, total, out=np.zeros(groups), where=total > 0)
 
 
-def _mean(values: np.ndarray) -> float:
-    return float(values.mean()) if values.size else float("nan")
-
-
-def _std(values: np.ndarray) -> float:
-    return float(values.std()) if values.size > 1 else float("nan")
-
-
 def _mean_of_sum(total: float, count: int) -> float:
-    """:func:`_mean` of ``count`` values from their sum (numpy divides the sum so)."""
+    """Return the mean of ``count`` values from their sum (as numpy divides it), NaN if none."""
     return float(total / count) if count else float("nan")
 
 
-def _free_order_statistics(
-    everyone: np.ndarray, detained: np.ndarray, ranks: np.ndarray
-) -> np.ndarray:
-    """Values at ``ranks`` of the free's wealth in ascending order.
-
-    ``everyone`` is all wealth, ascending; ``detained`` the detained's wealth,
-    ascending (a sub-multiset of ``everyone``). The free's sorted wealth is
-    ``everyone`` without one occurrence of each detained value: ``removed``
-    are those positions (for ties, the first not yet removed), and the free
-    value of rank ``r`` is ``everyone[r + m]``, ``m`` being the number of
-    removed positions with at most ``r`` free values before them.
-    """
-    if detained.size == 0:
-        return everyone[ranks]
-    j = np.arange(detained.size)
-    removed = np.searchsorted(everyone, detained) + (j - np.searchsorted(detained, detained))
-    return everyone[ranks + np.searchsorted(removed - j, ranks, side="right")]
+# The inner bounds of the wealth groups, as quantiles (numpy.linspace's values).
+GROUP_BOUNDS = np.linspace(0, 1, WEALTH_GROUPS + 1)[1:-1]
 
 
 def _group_edges(everyone: np.ndarray, detained: np.ndarray, groups: int) -> np.ndarray:
     """``numpy.quantile`` of the free's wealth at the inner group bounds, without sorting it.
 
     The free's wealth is ``everyone`` (ascending) without ``detained``
-    (ascending). The arithmetic is numpy's default (linear) method, step by
-    step, so the edges are those of ``numpy.quantile`` to the last bit.
+    (ascending); :func:`wakusim.core.kernels.records.group_edges` interpolates
+    with numpy's default (linear) method, step by step, so the edges are those of
+    ``numpy.quantile`` to the last bit.
     """
-    n = everyone.size - detained.size
-    q = np.linspace(0, 1, groups + 1)[1:-1]
-    virtual = (n - 1) * q
-    previous = np.floor(virtual)
-    following = previous + 1
-    above = virtual >= n - 1
-    previous[above] = -1
-    following[above] = -1
-    previous = previous.astype(np.intp)
-    following = following.astype(np.intp)
-    gamma = virtual - previous
-    ranks = np.concatenate((previous, following))
-    a, b = np.split(
-        _free_order_statistics(everyone, detained, np.where(ranks < 0, n - 1, ranks)), 2
-    )
-    diff = b - a
-    edges = a + diff * gamma
-    np.subtract(b, diff * (1 - gamma), out=edges, where=gamma >= 0.5)
-    return edges
+    q = GROUP_BOUNDS if groups == WEALTH_GROUPS else np.linspace(0, 1, groups + 1)[1:-1]
+    return records_kernels.group_edges(everyone, detained, q)
 
 
 def _member_shares(
@@ -153,24 +114,14 @@ def _member_shares(
     """:func:`member_share_by_wealth` from sorted wealth, without a walk over everyone.
 
     ``everyone`` is all wealth and ``detained`` the detained's, both ascending;
-    ``members`` is the members' wealth. The free in each group are counted by
-    bisecting the sorted wealth at the edges (a free individual's group is the
-    number of edges at or below its wealth), the members by placing each.
-    ``None`` when wealth is NaN or the edges are out of order (a rounding
-    quirk), where only the plain formulation says what numpy does.
+    ``members`` is the members' wealth (see
+    :func:`wakusim.core.kernels.records.member_shares`). ``None`` when wealth
+    is NaN or the edges are out of order (a rounding quirk), where only the
+    plain formulation says what numpy does.
     """
-    n_free = everyone.size - detained.size
-    if n_free == 0:
-        return np.zeros(groups)
-    if np.isnan(everyone[-1]):  # NaN sorts last
-        return None
-    edges = _group_edges(everyone, detained, groups)
-    if not np.all(edges[1:] >= edges[:-1]):
-        return None
-    below = np.searchsorted(everyone, edges) - np.searchsorted(detained, edges)
-    total = np.diff(np.concatenate(([0], below, [n_free])))
-    in_group = records_kernels.group_counts(edges, members)
-    return np.divide(in_group, total, out=np.zeros(groups), where=total > 0)
+    q = GROUP_BOUNDS if groups == WEALTH_GROUPS else np.linspace(0, 1, groups + 1)[1:-1]
+    shares, ok = records_kernels.member_shares(everyone, detained, members, q)
+    return shares if ok else None
 
 
 def _in_background(size: int, work: Callable[[], T]) -> Callable[[], T]:
@@ -230,12 +181,14 @@ def month_record(
     ) = records_kernels.tally_trade(
         trade.mode, enforcement.caught, trade.deployed, pop.income, ledger.trade_income
     )
-    counts, wealth_detained, wealth_members, belief_sums = mode_tally()
-    income = {k: income_trading[start[k] : start[k] + trade_counts[k]] for k in trading}
-    capital = {k: capital_trading[start[k] : start[k] + trade_counts[k]] for k in trading}
-    ret = {k: returns[start[k] : start[k] + traded[k]] for k in trading}
-    ret_ok = {k: returns_ok[start[k] : start[k] + traded_ok[k]] for k in trading}
-    n_free = int(counts[:4].sum())
+    counts, wealth_detained, wealth_members, belief_sums, wealth_sum = mode_tally()
+    # Sums, means and deviations of each trading mode's segment, as numpy's sum, mean and std.
+    seg, moments = start[SMUGGLER:DETAINED], records_kernels.segment_moments
+    _, income_mean, _ = moments(income_trading, seg, trade_counts[SMUGGLER:DETAINED], False)
+    capital_sum, _, _ = moments(capital_trading, seg, trade_counts[SMUGGLER:DETAINED], False)
+    _, return_mean, return_sd = moments(returns, seg, traded[SMUGGLER:DETAINED], True)
+    _, return_ok_mean, _ = moments(returns_ok, seg, traded_ok[SMUGGLER:DETAINED], False)
+    n_free = pop.size - int(counts[DETAINED])
     rec: dict[str, float] = {}
     for code, name in enumerate(MODE_NAMES):
         rec[f"n_{name}"] = int(counts[code])
@@ -273,15 +226,15 @@ def month_record(
 
     rec["income_outside"] = _mean_of_sum(income_outside, trade_counts[OUTSIDE])
     for code in trading:
-        rec[f"income_{MODE_NAMES[code]}"] = _mean(income[code])
+        rec[f"income_{MODE_NAMES[code]}"] = float(income_mean[code - SMUGGLER])
     for code in trading:
-        name = MODE_NAMES[code]
-        rec[f"return_{name}"] = _mean(ret[code])
-        rec[f"return_sd_{name}"] = _std(ret[code])
-        rec[f"return_uncaught_{name}"] = _mean(ret_ok[code])
-        rec[f"capital_{name}"] = float(capital[code].sum())
+        name, s = MODE_NAMES[code], code - SMUGGLER
+        rec[f"return_{name}"] = float(return_mean[s])
+        rec[f"return_sd_{name}"] = float(return_sd[s])
+        rec[f"return_uncaught_{name}"] = float(return_ok_mean[s])
+        rec[f"capital_{name}"] = float(capital_sum[s])
 
-    rec["wealth_mean"] = float(pop.wealth.mean())
+    rec["wealth_mean"] = _mean_of_sum(wealth_sum, pop.size)
     everyone = sorted_wealth()
     rec["wealth_gini"] = _gini_sorted(everyone)
     shares = _member_shares(everyone, np.sort(wealth_detained), wealth_members, WEALTH_GROUPS)

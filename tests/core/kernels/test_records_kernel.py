@@ -10,6 +10,7 @@ from wakusim.core.kernels.records import (
     _sum_without,
     group_counts,
     ranked_sums,
+    segment_moments,
     tally_modes,
     tally_trade,
 )
@@ -67,7 +68,10 @@ def test_sum_without_runs_of_holes_at_the_ends():
 
 
 def _check_modes(mode, wealth, belief):
-    counts, wealth_detained, wealth_members, belief_sums = tally_modes(mode, wealth, belief)
+    counts, wealth_detained, wealth_members, belief_sums, wealth_sum = tally_modes(
+        mode, wealth, belief
+    )
+    _same(wealth_sum, wealth.sum())
     _same(counts, np.bincount(mode, minlength=5).astype(np.int64))
     _same(wealth_detained, wealth[mode == DETAINED])
     _same(wealth_members, wealth[mode == MEMBER])
@@ -157,3 +161,20 @@ def test_group_counts_is_bincount_of_searchsorted(n):
             np.searchsorted(edges, values, side="right"), minlength=edges.size + 1
         )
         _same(group_counts(edges, values), expected.astype(np.int64))
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_segment_moments_are_numpys_sum_mean_and_std(n):
+    rng = np.random.default_rng(n + 11)
+    counts = np.array([n, n // 3, 0, 1, 2, 9])
+    start = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    values = _values(int(counts.sum()), rng)
+    total, mean, std = segment_moments(values, start, counts, True)
+    _, mean_only, no_std = segment_moments(values, start, counts, False)
+    for s, (a, c) in enumerate(zip(start, counts, strict=True)):
+        x = values[a : a + c]
+        _same(total[s], x.sum())
+        _same(mean[s], x.mean() if c else np.nan)
+        _same(std[s], x.std() if c > 1 else np.nan)
+        _same(mean_only[s], mean[s])
+        assert np.isnan(no_std[s])

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from wakusim.core.processes.choice import forced_revisions, revise_modes
+from wakusim.core.processes.choice import forced_revisions, pick_in_proportion, revise_modes
 from wakusim.core.state import DETAINED, MEMBER, NO_COMPANY, OUTSIDE, PARTNER, SMUGGLER
 
 N = NO_COMPANY
@@ -225,3 +225,21 @@ def test_post_vacated_by_leaver_open_to_newcomer(make_scenario, make_policy, mak
     revise_modes(state, policy, scenario, np.random.default_rng(8))
     np.testing.assert_array_equal(state.population.mode, [OUTSIDE, MEMBER])
     np.testing.assert_array_equal(state.population.company, [N, 0])
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_pick_in_proportion_is_generator_choice(seed):
+    """Same draws and same generator state after as ``Generator.choice`` with ``p``."""
+    setup = np.random.default_rng(seed)
+    m = int(setup.integers(1, 60))
+    weights = setup.random(m) * 10.0 ** setup.uniform(-3, 6)
+    weights[setup.random(m) < 0.3] = 0.0
+    weights[setup.integers(m)] = 1.0 + setup.random()  # a positive sum
+    if seed % 2:
+        weights = np.round(weights * 10).astype(np.int64)  # open posts are integers
+    size = int(setup.integers(0, 400))
+    ours, numpys = np.random.default_rng(seed + 1), np.random.default_rng(seed + 1)
+    picked = pick_in_proportion(ours, weights, size)
+    expected = numpys.choice(m, size=size, p=weights / weights.sum())
+    assert np.array_equal(picked, expected)
+    assert ours.random() == numpys.random()

@@ -13,7 +13,7 @@ leaf into a small buffer when its values are not next to each other (a masked
 sum without the masked array).
 
 - :func:`tally_modes`: counts by mode (after arrests); the detained's and the
-  members' wealth; the sums of the free's beliefs.
+  members' wealth; the sums of the free's beliefs and of everyone's wealth.
 - :func:`tally_trade`: counts by mode during the month and arrests; the sum
   of the outsiders' incomes; the traders' incomes, capital and returns packed
   by mode in individual order, exactly the arrays the numpy formulation
@@ -201,6 +201,124 @@ def ranked_sums(x: np.ndarray) -> tuple[float, float]:
 
 
 @kernel()
+def _pairwise_sum(x: np.ndarray, start: int, n: int) -> float:
+    """``x[start:start + n].sum()`` as numpy adds it (a contiguous run)."""
+    sizes = _leaf_sizes(n)
+    leaf_sums = np.empty(sizes.shape[0], dtype=np.float64)
+    leaf_sums[0] = 0.0  # no values: one empty leaf
+    for j in range(sizes.shape[0]):
+        leaf_sums[j] = _leaf_sum(x, start, sizes[j])
+        start += sizes[j]
+    return _combine(leaf_sums, n)
+
+
+@kernel()
+def segment_moments(
+    values: np.ndarray, start: np.ndarray, count: np.ndarray, deviations: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sum, mean and standard deviation of segments of ``values``, to numpy's last bit.
+
+    Segment ``s`` is ``x = values[start[s]:start[s] + count[s]]``; its sum is
+    ``x.sum()``, its mean ``x.mean()`` (NaN if empty) and its deviation
+    ``x.std()`` (NaN if fewer than two values, or not ``deviations``),
+    computed as numpy computes them: the mean is the pairwise sum over ``n``;
+    the variance the pairwise sum of ``(x - mean) ** 2`` (each difference
+    multiplied by itself) over ``n``; the deviation its square root.
+    """
+    segments = start.shape[0]
+    total = np.empty(segments, dtype=np.float64)
+    mean = np.full(segments, np.nan)
+    std = np.full(segments, np.nan)
+    for s in range(segments):
+        a, n = start[s], count[s]
+        total[s] = _pairwise_sum(values, a, n)
+        if n == 0:
+            continue
+        m = total[s] / n
+        mean[s] = m
+        if n < 2 or not deviations:
+            continue
+        squares = np.empty(n, dtype=np.float64)
+        for i in range(n):
+            d = values[a + i] - m
+            squares[i] = d * d
+        std[s] = np.sqrt(_pairwise_sum(squares, 0, n) / n)
+    return total, mean, std
+
+
+@kernel()
+def group_edges(everyone: np.ndarray, detained: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """``numpy.quantile(free, q)`` of the free's wealth, without sorting or selecting it.
+
+    ``everyone`` is all wealth and ``detained`` the detained's, both ascending
+    (a sub-multiset), with at least one free individual. The free value of rank
+    ``r`` is ``everyone[r + m]``, ``m`` being the number of detained positions
+    (for ties, the first not yet removed) with at most ``r`` free values before
+    them. The interpolation is numpy's default (linear) method, step by step.
+    """
+    n = everyone.shape[0] - detained.shape[0]
+    d = detained.shape[0]
+    # Places of the detained in ``everyone`` (minus the detained before them).
+    gaps = np.empty(d, dtype=np.int64)
+    for j in range(d):
+        v = detained[j]
+        gaps[j] = np.searchsorted(everyone, v) - np.searchsorted(detained, v)
+    edges = np.empty(q.shape[0], dtype=np.float64)
+    for e in range(q.shape[0]):
+        virtual = (n - 1) * q[e]
+        previous = np.floor(virtual)
+        following = previous + 1
+        if virtual >= n - 1:
+            previous = -1.0
+            following = -1.0
+        gamma = virtual - previous
+        lo = int(previous) if previous >= 0 else n - 1
+        hi = int(following) if following >= 0 else n - 1
+        a = everyone[lo + np.searchsorted(gaps, lo, side="right")]
+        b = everyone[hi + np.searchsorted(gaps, hi, side="right")]
+        diff = b - a
+        edges[e] = b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma
+    return edges
+
+
+@kernel()
+def member_shares(
+    everyone: np.ndarray, detained: np.ndarray, members: np.ndarray, q: np.ndarray
+) -> tuple[np.ndarray, bool]:
+    """Share of members in each wealth group of the free (quantiles ``q``), poorest first.
+
+    ``everyone`` is all wealth and ``detained`` the detained's, both
+    ascending; ``members`` the members' wealth. The free in each group are
+    counted by bisecting the sorted wealth at :func:`group_edges`, the members
+    by placing each (:func:`group_counts`). The flag is false, with no shares,
+    when wealth is NaN or the edges are out of order (a rounding quirk): then
+    only the plain formulation says what numpy does.
+    """
+    groups = q.shape[0] + 1
+    shares = np.zeros(groups, dtype=np.float64)
+    n_free = everyone.shape[0] - detained.shape[0]
+    if n_free == 0:
+        return shares, True
+    if np.isnan(everyone[-1]):  # NaN sorts last
+        return shares, False
+    edges = group_edges(everyone, detained, q)
+    for e in range(1, edges.shape[0]):
+        if not edges[e] >= edges[e - 1]:
+            return shares, False
+    in_group = group_counts(edges, members)
+    below = 0
+    for g in range(groups):
+        upto = n_free
+        if g < groups - 1:
+            upto = np.searchsorted(everyone, edges[g]) - np.searchsorted(detained, edges[g])
+        total = upto - below
+        below = upto
+        if total > 0:
+            shares[g] = in_group[g] / total
+    return shares, True
+
+
+@kernel()
 def group_counts(edges: np.ndarray, values: np.ndarray) -> np.ndarray:
     """``numpy.bincount(numpy.searchsorted(edges, values, side="right"), minlength=G)``.
 
@@ -235,7 +353,7 @@ def _count_modes(mode: np.ndarray) -> np.ndarray:
 @kernel()
 def tally_modes(
     mode: np.ndarray, wealth: np.ndarray, belief: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
     """Count the individuals by mode; what the record needs of the detained and the members.
 
     Parameters
@@ -256,6 +374,8 @@ def tally_modes(
     belief_sums
         ``belief[c, mode != DETAINED].sum()`` for each channel ``c``, to the
         last bit.
+    wealth_sum
+        ``wealth.sum()``, to the last bit.
     """
     n = mode.shape[0]
     counts = _count_modes(mode)
@@ -279,7 +399,7 @@ def tally_modes(
     belief_sums = np.empty(belief.shape[0], dtype=np.float64)
     for c in range(belief.shape[0]):
         belief_sums[c] = _sum_without(belief[c], detained, n_detained)
-    return counts, wealth_detained, wealth_members, belief_sums
+    return counts, wealth_detained, wealth_members, belief_sums, _pairwise_sum(wealth, 0, n)
 
 
 @kernel()

@@ -83,6 +83,20 @@ def punishment_by_mode(policy: Policy, scenario: Scenario) -> tuple[np.ndarray, 
     return fines, months * (scenario.population.baseline_income + pref.detention_cost)
 
 
+def pick_in_proportion(rng: np.random.Generator, weights: np.ndarray, size: int) -> np.ndarray:
+    """Draw ``size`` indices in proportion to non-negative ``weights`` (positive sum).
+
+    One uniform per draw, placed on the normalised cumulative weights: the
+    draws and the generator's state afterwards are those of
+    ``rng.choice(len(weights), size, p=weights / weights.sum())``, without
+    its checks of ``p`` (tests compare them).
+    """
+    p = weights / weights.sum()
+    cdf = p.cumsum()
+    cdf /= cdf[-1]
+    return cdf.searchsorted(rng.random(size), side="right")
+
+
 def revise_modes(
     state: ModelState, policy: Policy, scenario: Scenario, rng: np.random.Generator
 ) -> np.ndarray:
@@ -146,14 +160,14 @@ def revise_modes(
     )
     if new_partner.size:
         weights = np.where(takes_partners, comp.quota, 0.0)
-        company[new_partner] = rng.choice(m, size=new_partner.size, p=weights / weights.sum())
+        company[new_partner] = pick_in_proportion(rng, weights, new_partner.size)
     # Posts vacated by revisers who leave become open to newcomers this month.
     open_slots = open_slots + vacated
     if new_member.size:
         if open_slots.sum() == 0:
             picked = np.full(new_member.size, NO_COMPANY, dtype=np.int32)
         else:
-            picked = rng.choice(m, size=new_member.size, p=open_slots / open_slots.sum())
+            picked = pick_in_proportion(rng, open_slots, new_member.size)
         order = rng.permutation(new_member.size)
         accepted = np.zeros(new_member.size, dtype=bool)
         ranked = order[np.argsort(picked[order], kind="stable")]
