@@ -150,9 +150,11 @@ def run(
         if progress:
             progress(w + 1, total)
     records = []
+    policies: dict[tuple[Any, ...], Policy] = {}  # the timeline repeats a few policies
     for t in range(scenario.n_months):
         values = schedule.at(t)
-        policy = policy_from_values(values)
+        key = tuple(values.values())
+        policy = policies.get(key) or policies.setdefault(key, policy_from_values(values))
         record = {"month": month_label(schedule.start_month + t)}
         record.update(step(state, policy, schedule.campaigns.get(t, []), scenario, generator))
         record.update({f"policy.{k}": v for k, v in values.items()})

@@ -193,3 +193,43 @@ def test_sort_out_equals_the_array_formulation(seed):
     kernel.commit_choices(idx, choice, company, mode, firm)
     np.testing.assert_array_equal(mode, want_mode)
     np.testing.assert_array_equal(firm, want_firm)
+
+
+def _posts_by_ranking(order, picked, open_slots):
+    """Who gets a post: the array formulation (rank within the picked company, in order)."""
+    accepted = np.zeros(picked.size, dtype=bool)
+    ranked = order[np.argsort(picked[order], kind="stable")]
+    sorted_company = picked[ranked]
+    first = np.searchsorted(sorted_company, sorted_company, side="left")
+    rank = np.arange(picked.size) - first
+    valid = sorted_company >= 0
+    accepted[ranked] = valid & (rank < open_slots[np.where(valid, sorted_company, 0)])
+    return accepted
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_give_posts_equals_the_ranking(seed):
+    rng = np.random.default_rng(seed)
+    n_revisers, m = int(rng.integers(1, 400)), int(rng.integers(1, 8))
+    k = int(rng.integers(0, n_revisers + 1))
+    new_members = np.sort(rng.choice(n_revisers, size=k, replace=False))
+    picked = rng.integers(-1 if seed % 3 == 0 else 0, m, size=k)
+    open_slots = rng.integers(0, 6, size=m)
+    order = rng.permutation(k)
+    idx = np.sort(rng.choice(10 * n_revisers, size=n_revisers, replace=False))
+    company = np.full(n_revisers, NO_COMPANY, dtype=np.int32)
+    choice = np.full(n_revisers, MEMBER, dtype=np.int8)
+    refused = np.zeros(10 * n_revisers, dtype=bool)
+    kernel.give_posts(order, picked, open_slots, new_members, idx, company, choice, refused)
+
+    accepted = _posts_by_ranking(order, picked, open_slots)
+    expected_company = np.full(n_revisers, NO_COMPANY, dtype=np.int32)
+    expected_company[new_members[accepted]] = picked[accepted]
+    expected_choice = np.full(n_revisers, MEMBER, dtype=np.int8)
+    expected_choice[new_members[~accepted]] = OUTSIDE
+    expected_refused = np.zeros(10 * n_revisers, dtype=bool)
+    expected_refused[idx[new_members[~accepted]]] = True
+    assert np.array_equal(company, expected_company)
+    assert np.array_equal(choice, expected_choice)
+    assert np.array_equal(refused, expected_refused)
+    assert accepted.sum() <= open_slots.sum()

@@ -269,6 +269,54 @@ def sort_out(
 
 
 @kernel()
+def give_posts(
+    order: np.ndarray,
+    picked: np.ndarray,
+    open_slots: np.ndarray,
+    new_members: np.ndarray,
+    idx: np.ndarray,
+    company: np.ndarray,
+    choice: np.ndarray,
+    refused: np.ndarray,
+) -> None:
+    """Give the open posts to the new members in the drawn order, in place.
+
+    New member ``j`` (taken in ``order``) gets a post at its picked company
+    ``picked[j]`` while that company has posts left in ``open_slots``; one
+    turned away (or without a company, ``-1``) chooses outside instead and is
+    marked ``refused``.
+
+    Parameters
+    ----------
+    order
+        A permutation of the new members: the order in which posts are given.
+    picked
+        Company each new member asks for (``-1``: none).
+    open_slots
+        Open posts per company.
+    new_members
+        Positions of the new members among the revisers.
+    idx
+        Rows of the revisers.
+    company, choice
+        Per reviser: chosen company and mode (updated).
+    refused
+        Per individual: turned away this month (updated).
+    """
+    taken = np.zeros(open_slots.shape[0], dtype=np.int64)
+    for t in range(order.shape[0]):
+        j = order[t]
+        c = picked[j]
+        at = new_members[j]
+        if c >= 0 and taken[c] < open_slots[c]:
+            taken[c] += 1
+            company[at] = c
+        else:
+            choice[at] = _OUTSIDE
+            refused[idx[at]] = True
+
+
+@kernel()
 def commit_choices(
     idx: np.ndarray,
     choice: np.ndarray,

@@ -1,20 +1,23 @@
 """Compiled loop of step 6 (enforcement): who is caught, and what the caught lose.
 
-:func:`catch` walks the individuals once, in order, with the draws the
-process made, with no branch on the mode (a mispredicted branch costs more
-than a comparison); only the rows of the caught are written (the outputs come
-in zeroed). The floating-point operations are those of the numpy formulation.
+:func:`catch` walks the individuals once, in blocks of :data:`BLOCK` rows on
+several threads, with the draws the process made and with no branch on the
+mode (a mispredicted branch costs more than a comparison); only the rows of
+the caught are written (the outputs come in zeroed). The floating-point
+operations are those of the numpy formulation; each row is computed on its
+own, so the results do not depend on the number of threads.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numba import prange
 
-from wakusim.core.kernels import kernel
+from wakusim.core.kernels import BLOCK, kernel
 from wakusim.core.state import PARTNER, SMUGGLER
 
 
-@kernel()
+@kernel(parallel=True)
 def catch(
     mode: np.ndarray,
     company: np.ndarray,
@@ -73,22 +76,29 @@ def catch(
     by_company = np.full(n_companies + 1, np.inf)
     for c in range(n_companies):
         by_company[c] = detection[1] if inspected[c] else -1.0
-    for i in range(mode.shape[0]):
-        # No branch on the mode (tables and selects): it would often be mispredicted.
-        m = mode[i]
-        c = company[i]
-        c = c if m == PARTNER else n_companies
-        chance = min(by_mode[m], by_company[c])
-        if draw[i] < chance:  # rare: almost always predicted
-            k = m - SMUGGLER
-            caught[i] = True
-            goods = deployed[i]
-            confiscated[i] = goods
-            left = wealth[i] - goods
-            left = left if left >= 0.0 or left != left else 0.0  # numpy.maximum(left, 0)
-            f = fine[k]
-            fined[i] = f if f <= left or f != f else left  # numpy.minimum(fine, left)
-            detention[i] = months[k]
-            if m == PARTNER:
-                exposed[c] = True
+    n = mode.shape[0]
+    n_blocks = (n + BLOCK - 1) // BLOCK
+    exposed_in_block = np.zeros((max(n_blocks, 1), n_companies), dtype=np.bool_)
+    for b in prange(n_blocks):
+        for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
+            # No branch on the mode (tables and selects): it would often be mispredicted.
+            m = mode[i]
+            c = company[i]
+            c = c if m == PARTNER else n_companies
+            chance = min(by_mode[m], by_company[c])
+            if draw[i] < chance:  # rare: almost always predicted
+                k = m - SMUGGLER
+                caught[i] = True
+                goods = deployed[i]
+                confiscated[i] = goods
+                left = wealth[i] - goods
+                left = left if left >= 0.0 or left != left else 0.0  # numpy.maximum(left, 0)
+                f = fine[k]
+                fined[i] = f if f <= left or f != f else left  # numpy.minimum(fine, left)
+                detention[i] = months[k]
+                if m == PARTNER:
+                    exposed_in_block[b, c] = True
+    for b in range(n_blocks):
+        for c in range(n_companies):
+            exposed[c] |= exposed_in_block[b, c]
     return exposed

@@ -27,7 +27,6 @@ from wakusim.core.state import (
     DETAINED,
     MEMBER,
     NO_COMPANY,
-    OUTSIDE,
     PARTNER,
     SMUGGLER,
     ModelState,
@@ -165,21 +164,11 @@ def revise_modes(
     open_slots = open_slots + vacated
     if new_member.size:
         if open_slots.sum() == 0:
-            picked = np.full(new_member.size, NO_COMPANY, dtype=np.int32)
+            picked = np.full(new_member.size, NO_COMPANY, dtype=np.int64)
         else:
             picked = pick_in_proportion(rng, open_slots, new_member.size)
         order = rng.permutation(new_member.size)
-        accepted = np.zeros(new_member.size, dtype=bool)
-        ranked = order[np.argsort(picked[order], kind="stable")]
-        sorted_company = picked[ranked]
-        first = np.searchsorted(sorted_company, sorted_company, side="left")
-        rank = np.arange(new_member.size) - first
-        valid = sorted_company >= 0
-        accepted[ranked] = valid & (rank < open_slots[np.where(valid, sorted_company, 0)])
-        company[new_member[accepted]] = picked[accepted]
-        turned_away = new_member[~accepted]
-        choice[turned_away] = OUTSIDE
-        refused[idx[turned_away]] = True
+        kernel.give_posts(order, picked, open_slots, new_member, idx, company, choice, refused)
 
     kernel.commit_choices(idx, choice, company, pop.mode, pop.company)
     pop.must_revise[:] = False
