@@ -217,7 +217,7 @@ def test_gini_sorted_is_gini(n):
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 9, 10, 11, 12, 19, 21, 101, 5000])
-@pytest.mark.parametrize("n_detained", [0, 1, 3, 40])
+@pytest.mark.parametrize("n_detained", [0, 1, 3, 40, 700])
 def test_group_edges_are_numpys_quantiles(n, n_detained):
     rng = np.random.default_rng([n, n_detained])
     free = np.round(rng.lognormal(3, 1, n))  # ties

@@ -247,6 +247,34 @@ def segment_moments(
 
 
 @kernel()
+def _search_on(a: np.ndarray, v: float, lo: int) -> int:
+    """``numpy.searchsorted(a, v)`` (left) for ascending ``a``, knowing it is at least ``lo``.
+
+    Gallops from ``lo`` in steps of 1, 2, 4, ... to bracket the place, then
+    bisects the bracket: cheap when successive values lie close together.
+    """
+    n = a.shape[0]
+    if lo >= n or not a[lo] < v:
+        return lo
+    step = 1
+    hi = lo + 1  # a[lo] < v: the place is above lo
+    while hi < n and a[hi] < v:
+        lo = hi
+        hi = lo + step
+        step *= 2
+    hi = min(hi, n)
+    # a[lo] < v, and a[hi] >= v or hi == n: bisect (lo, hi].
+    lo += 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if a[mid] < v:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@kernel()
 def group_edges(everyone: np.ndarray, detained: np.ndarray, q: np.ndarray) -> np.ndarray:
     """``numpy.quantile(free, q)`` of the free's wealth, without sorting or selecting it.
 
@@ -258,11 +286,18 @@ def group_edges(everyone: np.ndarray, detained: np.ndarray, q: np.ndarray) -> np
     """
     n = everyone.shape[0] - detained.shape[0]
     d = detained.shape[0]
-    # Places of the detained in ``everyone`` (minus the detained before them).
+    # Places of the detained in ``everyone`` (``numpy.searchsorted``, left), found by
+    # galloping on from the previous one, minus the detained before them (the first
+    # of equal values, numpy.searchsorted of the detained in themselves).
     gaps = np.empty(d, dtype=np.int64)
+    at = 0
+    first = 0
     for j in range(d):
         v = detained[j]
-        gaps[j] = np.searchsorted(everyone, v) - np.searchsorted(detained, v)
+        at = _search_on(everyone, v, at)
+        if j > 0 and detained[j - 1] != v:
+            first = j
+        gaps[j] = at - first
     edges = np.empty(q.shape[0], dtype=np.float64)
     for e in range(q.shape[0]):
         virtual = (n - 1) * q[e]
