@@ -11,7 +11,7 @@ from wakusim.core.processes.accounting import Ledger
 from wakusim.core.processes.enforcement import EnforcementOutcome
 from wakusim.core.processes.trade import TradeOutcome
 from wakusim.core.records import (
-    BACKGROUND_SORT_MIN,
+    BACKGROUND_MIN,
     WEALTH_GROUPS,
     _gini_sorted,
     _group_edges,
@@ -183,7 +183,7 @@ def _check(make_scenario, make_policy, make_state, n, seed, **kw):
         assert same, (key, value, other)
 
 
-@pytest.mark.parametrize("n", [1, 2, 3, 9, 130, 1000, 20_000, BACKGROUND_SORT_MIN + 5])
+@pytest.mark.parametrize("n", [1, 2, 3, 9, 130, 1000, 20_000, BACKGROUND_MIN + 5])
 def test_record_is_the_plain_formulation(make_scenario, make_policy, make_state, n):
     _check(make_scenario, make_policy, make_state, n, n)
 
@@ -253,7 +253,7 @@ def test_member_shares_without_free():
     assert np.array_equal(_member_shares(np.ones(3), np.ones(3), np.zeros(0), 4), np.zeros(4))
 
 
-@pytest.mark.parametrize("n", [10, BACKGROUND_SORT_MIN + 1])
+@pytest.mark.parametrize("n", [10, BACKGROUND_MIN + 1])
 def test_work_in_background(n):
     values = np.random.default_rng(n).random(n)
     assert np.array_equal(_in_background(n, lambda: np.sort(values))(), np.sort(values))
@@ -273,5 +273,5 @@ def test_work_in_background_that_fails_is_done_again_when_asked():
             raise RuntimeError("first attempt fails")
         return 42
 
-    assert _in_background(BACKGROUND_SORT_MIN, work)() == 42
+    assert _in_background(BACKGROUND_MIN, work)() == 42
     assert len(calls) == 2

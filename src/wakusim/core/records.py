@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 import numba
 import numpy as np
@@ -38,10 +38,25 @@ from wakusim.core.state import (
 )
 
 WEALTH_GROUPS = 10
-# Sort wealth on another thread from this many individuals on (below, a thread
-# costs more than it saves).
 T = TypeVar("T")
-BACKGROUND_SORT_MIN = 1 << 19  # individuals from which parts of the record run on other threads
+# From this many individuals on, the wealth sort and the tally of end-of-month modes run
+# on other threads (below, a thread costs more than it saves).
+BACKGROUND_MIN = 1 << 19
+
+
+class TradeTally(NamedTuple):
+    """The month's trade by mode, as :func:`wakusim.core.kernels.records.tally_trade` returns it."""
+
+    counts: np.ndarray
+    arrests: np.ndarray
+    traded: np.ndarray
+    traded_ok: np.ndarray
+    income_outside: float
+    start: np.ndarray
+    income: np.ndarray
+    capital: np.ndarray
+    returns: np.ndarray
+    returns_ok: np.ndarray
 
 
 def gini(values: np.ndarray, presorted: bool = False) -> float:
@@ -129,10 +144,10 @@ def _in_background(size: int, work: Callable[[], T]) -> Callable[[], T]:
 
     numpy's sort and the compiled tallies release the GIL, so they run beside
     each other on the cores: same values, less time. For fewer than
-    :data:`BACKGROUND_SORT_MIN` individuals, or with numba limited to one
+    :data:`BACKGROUND_MIN` individuals, or with numba limited to one
     thread (``NUMBA_NUM_THREADS=1``), ``work`` runs when the result is asked for.
     """
-    if size < BACKGROUND_SORT_MIN or numba.get_num_threads() < 2:
+    if size < BACKGROUND_MIN or numba.get_num_threads() < 2:
         return work
     result: list[T] = []
     thread = threading.Thread(target=lambda: result.append(work()), daemon=True)
@@ -167,27 +182,19 @@ def month_record(
         pop.size, lambda: records_kernels.tally_modes(pop.mode, pop.wealth, pop.belief)
     )
     trading = (SMUGGLER, PARTNER, MEMBER)
-    (
-        trade_counts,
-        arrests,
-        traded,
-        traded_ok,
-        income_outside,
-        start,
-        income_trading,
-        capital_trading,
-        returns,
-        returns_ok,
-    ) = records_kernels.tally_trade(
-        trade.mode, enforcement.caught, trade.deployed, pop.income, ledger.trade_income
+    tally = TradeTally(
+        *records_kernels.tally_trade(
+            trade.mode, enforcement.caught, trade.deployed, pop.income, ledger.trade_income
+        )
     )
     counts, wealth_detained, wealth_members, belief_sums, wealth_sum = mode_tally()
     # Sums, means and deviations of each trading mode's segment, as numpy's sum, mean and std.
-    seg, moments = start[SMUGGLER:DETAINED], records_kernels.segment_moments
-    _, income_mean, _ = moments(income_trading, seg, trade_counts[SMUGGLER:DETAINED], False)
-    capital_sum, _, _ = moments(capital_trading, seg, trade_counts[SMUGGLER:DETAINED], False)
-    _, return_mean, return_sd = moments(returns, seg, traded[SMUGGLER:DETAINED], True)
-    _, return_ok_mean, _ = moments(returns_ok, seg, traded_ok[SMUGGLER:DETAINED], False)
+    trading_modes = slice(SMUGGLER, DETAINED)
+    seg, moments = tally.start[trading_modes], records_kernels.segment_moments
+    _, income_mean, _ = moments(tally.income, seg, tally.counts[trading_modes], False)
+    capital_sum, _, _ = moments(tally.capital, seg, tally.counts[trading_modes], False)
+    _, return_mean, return_sd = moments(tally.returns, seg, tally.traded[trading_modes], True)
+    _, return_ok_mean, _ = moments(tally.returns_ok, seg, tally.traded_ok[trading_modes], False)
     n_free = pop.size - int(counts[DETAINED])
     rec: dict[str, float] = {}
     for code, name in enumerate(MODE_NAMES):
@@ -197,8 +204,8 @@ def month_record(
         rec[f"share_{MODE_NAMES[code]}"] = counts[code] / n_free if n_free else float("nan")
 
     for code in trading:
-        rec[f"arrests_{MODE_NAMES[code]}"] = int(arrests[code])
-    rec["arrests_total"] = int(arrests.sum())
+        rec[f"arrests_{MODE_NAMES[code]}"] = int(tally.arrests[code])
+    rec["arrests_total"] = int(tally.arrests.sum())
     rec["companies_inspected"] = int(enforcement.inspected.sum())
     rec["companies_caught"] = int(enforcement.company_caught.sum())
 
@@ -224,7 +231,7 @@ def month_record(
     )
     rec["inminban_fees"] = float(ledger.fee_paid.sum())
 
-    rec["income_outside"] = _mean_of_sum(income_outside, trade_counts[OUTSIDE])
+    rec["income_outside"] = _mean_of_sum(tally.income_outside, tally.counts[OUTSIDE])
     for code in trading:
         rec[f"income_{MODE_NAMES[code]}"] = float(income_mean[code - SMUGGLER])
     for code in trading:
