@@ -2,13 +2,15 @@
 
 :func:`settle` changes each individual's income, wealth, fee and detention,
 each row on its own (in parallel), with no branch on the mode.
-:func:`company_sums` packs the rows of partners and members and adds their
-paid commissions and their number up by company in individual order, as
-``numpy.bincount`` does; it also lists the nonzero surrenders of those not
-caught with their places in the masked array ``surrender[~caught]``, so that
-:func:`pairwise_sum_sparse` can sum that array exactly as numpy sums it
-without building it. The floating-point operations are those of the numpy
-formulation, in the same order.
+:func:`company_sums` walks the rows of partners and members (listed by step
+5) and adds their paid commissions and their number up by company in
+individual order, as ``numpy.bincount`` does; it also lists the nonzero
+surrenders of those not caught with their places in the masked array
+``surrender[~caught]``, so that :func:`pairwise_sum_sparse` can sum that
+array exactly as numpy sums it without building it (the same goes for the
+fines and the goods confiscated, nonzero only in the rows of the caught).
+The floating-point operations are those of the numpy formulation, in the
+same order.
 """
 
 from __future__ import annotations
@@ -232,6 +234,8 @@ def settle(
 
 @kernel()
 def company_sums(
+    attached: np.ndarray,
+    caught_rows: np.ndarray,
     mode: np.ndarray,
     company: np.ndarray,
     caught: np.ndarray,
@@ -241,8 +245,14 @@ def company_sums(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
     """Sum what the companies receive; list the nonzero surrenders of those not caught.
 
+    Only the rows of partners and members are read.
+
     Parameters
     ----------
+    attached
+        Rows of the partners and members, ascending.
+    caught_rows
+        Rows of the individuals caught, ascending.
     mode, company
         Mode and company during the month's trade.
     caught
@@ -250,8 +260,7 @@ def company_sums(
     commission
         From the month's trade, CNY.
     surrender
-        From the month's trade, CNY: zero for everyone but members (so only
-        the rows of partners and members are read).
+        From the month's trade, CNY: zero for everyone but members.
     n_companies
         Number of companies.
 
@@ -268,37 +277,23 @@ def company_sums(
     n_not_caught
         Length of ``surrender[~caught]``.
     """
-    n = mode.shape[0]
-    n_attached = 0
-    for i in range(n):
-        m = mode[i]
-        n_attached += (m == PARTNER) | (m == MEMBER)
-    # The rows of partners and members, and how many were caught before each, packed without
-    # a branch: every row writes the next place (hence one place more than needed), only
-    # some move on.
-    attached = np.empty(n_attached + 1, dtype=np.int64)
-    caught_before = np.empty(n_attached + 1, dtype=np.int64)
-    n_attached = 0
-    n_caught = 0
-    for i in range(n):
-        m = mode[i]
-        attached[n_attached] = i
-        caught_before[n_attached] = n_caught
-        n_attached += (m == PARTNER) | (m == MEMBER)
-        n_caught += caught[i]
-    # The sums, in individual order.
+    n_attached = attached.shape[0]
+    n_caught = caught_rows.shape[0]
     company_commission = np.zeros(n_companies)
     partners = np.zeros(n_companies, dtype=np.int64)
     surrender_pos = np.empty(n_attached + 1, dtype=np.int64)
     surrender_val = np.empty(n_attached + 1)
     n_surrender = 0
+    caught_before = 0  # caught rows before the current one (both lists ascend)
     for j in range(n_attached):
         i = attached[j]
+        while caught_before < n_caught and caught_rows[caught_before] < i:
+            caught_before += 1
         c = company[i]
         if not caught[i]:
             company_commission[c] += commission[i]
             s = surrender[i]
-            surrender_pos[n_surrender] = i - caught_before[j]  # its place in surrender[~caught]
+            surrender_pos[n_surrender] = i - caught_before  # its place in surrender[~caught]
             surrender_val[n_surrender] = s
             n_surrender += s != 0.0
         partners[c] += mode[i] == PARTNER
@@ -307,5 +302,5 @@ def company_sums(
         partners,
         surrender_pos[:n_surrender],
         surrender_val[:n_surrender],
-        n - n_caught,
+        mode.shape[0] - n_caught,
     )

@@ -34,7 +34,7 @@ def invest(
     invest_share: float,
     smuggling_capacity: float,
     n_companies: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Pack the traders' wanted capital; sum the partners' and members' by company.
 
     Parameters
@@ -59,6 +59,8 @@ def invest(
         For each partner and member in individual order, the wanted capital
         ``invest_share * W``, the company and whether a partner (else a
         member).
+    attached_rows
+        The rows of the partners and members, ascending.
     """
     n_smugglers = 0
     n_attached = 0
@@ -72,6 +74,7 @@ def invest(
     attached_wanted = np.empty(n_attached + 1)
     attached_company = np.empty(n_attached + 1, dtype=company.dtype)
     attached_partner = np.empty(n_attached + 1, dtype=np.bool_)
+    attached_rows = np.empty(n_attached + 1, dtype=np.int64)
     n_smugglers = 0
     n_attached = 0
     for i in range(mode.shape[0]):
@@ -82,6 +85,7 @@ def invest(
         attached_wanted[n_attached] = k
         attached_company[n_attached] = company[i]
         attached_partner[n_attached] = m == PARTNER
+        attached_rows[n_attached] = i
         n_attached += (m == PARTNER) | (m == MEMBER)
     outside = np.zeros(n_companies)
     for j in range(n_attached):
@@ -92,6 +96,7 @@ def invest(
         attached_wanted[:n_attached],
         attached_company[:n_attached],
         attached_partner[:n_attached],
+        attached_rows[:n_attached],
     )
 
 

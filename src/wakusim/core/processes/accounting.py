@@ -87,7 +87,10 @@ def account(
         fee_paid,
     )
     # What companies receive, and surrender[~caught] given by its nonzero elements.
+    caught_rows = np.flatnonzero(enforcement.caught)
     commission, partners, surrender_pos, surrender_val, n_not_caught = kernels.company_sums(
+        trade.attached_rows(),
+        caught_rows,
         trade.mode,
         trade.company,
         enforcement.caught,
@@ -115,8 +118,15 @@ def account(
         fee_paid=fee_paid,
         # the numpy sum of surrender[~caught], from its nonzero elements
         revenue_surrender=kernels.pairwise_sum_sparse(surrender_pos, surrender_val, n_not_caught),
-        revenue_fines=float(enforcement.fined.sum() + enforcement.company_fined.sum()),
-        revenue_confiscation=float(enforcement.confiscated.sum()),
+        # fines and goods confiscated are nonzero only in the rows of the caught: their
+        # numpy sums from those rows
+        revenue_fines=float(
+            kernels.pairwise_sum_sparse(caught_rows, enforcement.fined[caught_rows], n)
+            + enforcement.company_fined.sum()
+        ),
+        revenue_confiscation=float(
+            kernels.pairwise_sum_sparse(caught_rows, enforcement.confiscated[caught_rows], n)
+        ),
         revenue_loyalty=float(loyalty.sum()),
         company_income=income_c,
         released=released,

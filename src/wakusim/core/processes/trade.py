@@ -19,7 +19,7 @@ from wakusim.core.decisions import margin_shares
 from wakusim.core.kernels import trade as kernels
 from wakusim.core.market import sale_value
 from wakusim.core.policy import Policy
-from wakusim.core.state import ModelState
+from wakusim.core.state import MEMBER, PARTNER, ModelState
 from wakusim.scenarios.schema import Scenario
 
 
@@ -49,6 +49,9 @@ class TradeOutcome:
         Import volumes by channel, CNY of import cost.
     price, margin
         Realised sale value per yuan and margin ``price - 1``.
+    attached
+        Rows of the partners and members, ascending (``None``: found from
+        ``mode`` when asked, see :meth:`attached_rows`).
     """
 
     mode: np.ndarray
@@ -65,6 +68,13 @@ class TradeOutcome:
     volume_own: float
     price: float
     margin: float
+    attached: np.ndarray | None = None
+
+    def attached_rows(self) -> np.ndarray:
+        """Rows of the partners and members during the month, ascending."""
+        if self.attached is None:
+            self.attached = np.flatnonzero((self.mode == PARTNER) | (self.mode == MEMBER))
+        return self.attached
 
     @property
     def volume_company(self) -> float:
@@ -81,8 +91,10 @@ def trade(state: ModelState, policy: Policy, scenario: Scenario) -> TradeOutcome
     """Compute the month's trade (no random draws)."""
     pop, comp = state.population, state.companies
     mk = scenario.market
-    outside_capital, smuggled, attached_wanted, attached_company, attached_partner = kernels.invest(
-        pop.mode, pop.wealth, pop.company, mk.invest_share, mk.smuggling_capacity, comp.size
+    outside_capital, smuggled, attached_wanted, attached_company, attached_partner, attached = (
+        kernels.invest(
+            pop.mode, pop.wealth, pop.company, mk.invest_share, mk.smuggling_capacity, comp.size
+        )
     )
     own = np.where(comp.active, comp.funds, 0.0)
     demand = mk.turnover * (own + outside_capital)
@@ -141,4 +153,5 @@ def trade(state: ModelState, policy: Policy, scenario: Scenario) -> TradeOutcome
         volume_own=volume_own,
         price=price,
         margin=margin,
+        attached=attached,
     )
