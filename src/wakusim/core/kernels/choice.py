@@ -1,7 +1,7 @@
 """Compiled loops of step 4 (individuals decide).
 
-:func:`revisers` marks who reconsiders this month, :func:`count_members`
-counts members per company; :func:`choose_modes` values the feasible modes of each
+:func:`revisers` lists who reconsiders this month and counts members per
+company; :func:`choose_modes` values the feasible modes of each
 reviser and draws one by logit. They compute, row by row and in the same
 floating-point order, what :func:`wakusim.core.decisions.mode_values`,
 :func:`~wakusim.core.decisions.choice_probabilities` and
@@ -17,7 +17,7 @@ import math
 import numpy as np
 from numba import prange
 
-from wakusim.core.kernels import kernel
+from wakusim.core.kernels import BLOCK, kernel
 
 # Layout of the ``params`` vector of :func:`choose_modes`.
 P_INVEST, P_CAPACITY, P_Y0, P_SAFE, P_GAIN = 0, 1, 2, 3, 4
@@ -39,41 +39,66 @@ def revisers(
     active: np.ndarray,
     accepting: np.ndarray,
     smuggling_open: bool,
-) -> np.ndarray:
-    """Mark the free individuals who reconsider this month.
+) -> tuple[np.ndarray, np.ndarray]:
+    """List the free individuals who reconsider this month; count each company's members.
 
     An individual reconsiders if its revision draw is below ``rate`` or it must:
     flagged ``must_revise``, a smuggler with the border closed, a partner whose
     company is suspended or not taking partners, a member whose company is
     suspended (as :func:`wakusim.core.processes.choice.forced_revisions`).
+
+    The rows are walked in blocks of :data:`BLOCK` on several threads; each
+    block counts its revisers and members, and a second walk writes each
+    block's revisers at its place, so the list is in row order whatever the
+    number of threads.
+
+    Returns
+    -------
+    idx
+        Rows of the revisers, ascending (``numpy.flatnonzero`` of the mask).
+    members
+        Members attached to each company (``numpy.bincount`` of their companies).
     """
     n = mode.shape[0]
-    out = np.empty(n, dtype=np.bool_)
+    n_companies = active.shape[0]
+    n_blocks = max((n + BLOCK - 1) // BLOCK, 1)
+    flag = np.empty(n, dtype=np.bool_)
+    in_block = np.zeros(n_blocks, dtype=np.int64)
+    members_in_block = np.zeros((n_blocks, n_companies), dtype=np.int64)
     closed = not smuggling_open
-    for i in prange(n):
-        m = mode[i]
-        c = company[i]
-        r = must_revise[i] | (draw[i] < rate)
-        if m == _SMUGGLER:
-            r |= closed
-        elif m == _PARTNER:
-            r |= (c < 0) or not (active[c] and accepting[c])
-        elif m == _MEMBER:
-            r |= (c < 0) or not active[c]
-        out[i] = r & (m != _DETAINED)
-    return out
-
-
-@kernel()
-def count_members(mode: np.ndarray, company: np.ndarray, n_companies: int) -> np.ndarray:
-    """Count the members attached to each company."""
-    members = np.zeros(n_companies, dtype=np.int64)
-    for i in range(mode.shape[0]):
-        if mode[i] == _MEMBER:
+    for b in prange(n_blocks):
+        count = 0
+        for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
+            m = mode[i]
             c = company[i]
-            if c >= 0:
-                members[c] += 1
-    return members
+            r = must_revise[i] | (draw[i] < rate)
+            if m == _SMUGGLER:
+                r |= closed
+            elif m == _PARTNER:
+                r |= (c < 0) or not (active[c] and accepting[c])
+            elif m == _MEMBER:
+                r |= (c < 0) or not active[c]
+                if c >= 0:
+                    members_in_block[b, c] += 1
+            r &= m != _DETAINED
+            flag[i] = r
+            count += r
+        in_block[b] = count
+    start = np.zeros(n_blocks + 1, dtype=np.int64)
+    for b in range(n_blocks):
+        start[b + 1] = start[b] + in_block[b]
+    idx = np.empty(start[n_blocks], dtype=np.int64)
+    for b in prange(n_blocks):
+        at = start[b]
+        for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
+            if flag[i]:  # (a write for every row would reach into the next block's places)
+                idx[at] = i
+                at += 1
+    members = np.zeros(n_companies, dtype=np.int64)
+    for b in range(n_blocks):
+        for c in range(n_companies):
+            members[c] += members_in_block[b, c]
+    return idx, members
 
 
 @kernel()

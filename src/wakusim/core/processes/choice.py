@@ -106,10 +106,10 @@ def revise_modes(
     a permutation of new members (order in which posts are given).
     """
     pop, comp = state.population, state.companies
-    n, m = pop.size, comp.size
+    n = pop.size
     draw = uniforms(rng, n)
     active = comp.active
-    revise = kernel.revisers(
+    idx, members = kernel.revisers(
         draw,
         scenario.preferences.revision_rate,
         pop.mode,
@@ -119,13 +119,11 @@ def revise_modes(
         comp.accepts_partners,
         bool(policy.border.smuggling_open),
     )
-    idx = np.flatnonzero(revise)
     refused = np.zeros(n, dtype=bool)
     if idx.size == 0:
         pop.must_revise[:] = False
         return refused
 
-    members = kernel.count_members(pop.mode, pop.company, m)
     open_slots = open_member_slots(comp, members, policy)
     takes_partners = comp.accepts_partners & active
     old_mode, old_company = pop.mode[idx], pop.company[idx]
