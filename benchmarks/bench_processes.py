@@ -27,6 +27,7 @@ import wakusim
 from wakusim.core.engine import run as engine_run
 from wakusim.core.initial import initial_state
 from wakusim.core.market import update_expectation
+from wakusim.core.memory import keep_freed_memory
 from wakusim.core.policy import policy_for_month
 from wakusim.core.processes.accounting import account
 from wakusim.core.processes.choice import revise_modes
@@ -85,56 +86,57 @@ def timed_run(
 
     if memory:
         tracemalloc.start()
-    t0 = clock()
-    schedule = compile_timeline(scenario)
-    first = policy_for_month(schedule, 0)
-    state = initial_state(scenario, first, rng)
-    setup = clock() - t0
-    mark("set-up")
-    records = []
-    months = [(first, [], None)] * scenario.warmup_months + [
-        (None, schedule.campaigns.get(t, []), t) for t in range(scenario.n_months)
-    ]
-    for policy, campaigns, t in months:
-        if t is not None:
-            policy = policy_for_month(schedule, t)
-        if not scenario.learning.enabled:
-            set_true_beliefs(state.population, policy)
-            set_true_inspection(state.companies, policy)
-        mark(PROCESSES[0])
-        market = state.market
-        market.expected_margin = update_expectation(
-            market.expected_margin, market.price - 1.0, scenario.market.expectation_weight
-        )
-        mark(PROCESSES[1])
-        decide_partners(
-            state.companies, market.expected_margin, state.partners_last, policy, scenario
-        )
-        mark(PROCESSES[2])
-        revise_modes(state, policy, scenario, rng)
-        mark(PROCESSES[3])
-        outcome = trade(state, policy, scenario)
-        market.price = outcome.price
-        mark(PROCESSES[4])
-        caught = enforce(state, outcome, policy, rng)
-        mark(PROCESSES[5])
-        learn(
-            state.population,
-            outcome,
-            caught,
-            campaigns,
-            policy,
-            scenario.learning,
-            state.companies.size,
-        )
-        update_company_beliefs(state.companies, caught.inspected, policy, scenario.learning)
-        mark(PROCESSES[6])
-        ledger = account(state, outcome, caught, policy, scenario)
-        mark(PROCESSES[7])
-        record = month_record(state, policy, outcome, caught, ledger, market.expected_margin)
-        mark(PROCESSES[8])
-        if t is not None:
-            records.append(record)
+    with keep_freed_memory():  # as engine.run
+        t0 = clock()
+        schedule = compile_timeline(scenario)
+        first = policy_for_month(schedule, 0)
+        state = initial_state(scenario, first, rng)
+        setup = clock() - t0
+        mark("set-up")
+        records = []
+        months = [(first, [], None)] * scenario.warmup_months + [
+            (None, schedule.campaigns.get(t, []), t) for t in range(scenario.n_months)
+        ]
+        for policy, campaigns, t in months:
+            if t is not None:
+                policy = policy_for_month(schedule, t)
+            if not scenario.learning.enabled:
+                set_true_beliefs(state.population, policy)
+                set_true_inspection(state.companies, policy)
+            mark(PROCESSES[0])
+            market = state.market
+            market.expected_margin = update_expectation(
+                market.expected_margin, market.price - 1.0, scenario.market.expectation_weight
+            )
+            mark(PROCESSES[1])
+            decide_partners(
+                state.companies, market.expected_margin, state.partners_last, policy, scenario
+            )
+            mark(PROCESSES[2])
+            revise_modes(state, policy, scenario, rng)
+            mark(PROCESSES[3])
+            outcome = trade(state, policy, scenario)
+            market.price = outcome.price
+            mark(PROCESSES[4])
+            caught = enforce(state, outcome, policy, rng)
+            mark(PROCESSES[5])
+            learn(
+                state.population,
+                outcome,
+                caught,
+                campaigns,
+                policy,
+                scenario.learning,
+                state.companies.size,
+            )
+            update_company_beliefs(state.companies, caught.inspected, policy, scenario.learning)
+            mark(PROCESSES[6])
+            ledger = account(state, outcome, caught, policy, scenario)
+            mark(PROCESSES[7])
+            record = month_record(state, policy, outcome, caught, ledger, market.expected_margin)
+            mark(PROCESSES[8])
+            if t is not None:
+                records.append(record)
     if memory:
         tracemalloc.stop()
     spent.pop("set-up", None)

@@ -10,6 +10,7 @@ import numpy as np
 
 from wakusim.core.initial import initial_state
 from wakusim.core.market import update_expectation
+from wakusim.core.memory import keep_freed_memory
 from wakusim.core.policy import Policy, policy_for_month, policy_from_values
 from wakusim.core.processes.accounting import account
 from wakusim.core.processes.choice import revise_modes
@@ -143,24 +144,26 @@ def run(
     generator, seed_info = resolve_rng(rng, scenario.seed)
     schedule: PolicySchedule = compile_timeline(scenario)
     first = policy_for_month(schedule, 0)
-    state = initial_state(scenario, first, generator)
     total = scenario.warmup_months + scenario.n_months
-    for w in range(scenario.warmup_months):
-        step(state, first, [], scenario, generator)
-        if progress:
-            progress(w + 1, total)
     records = []
     policies: dict[tuple[Any, ...], Policy] = {}  # the timeline repeats a few policies
-    for t in range(scenario.n_months):
-        values = schedule.at(t)
-        key = tuple(values.values())
-        policy = policies.get(key) or policies.setdefault(key, policy_from_values(values))
-        record = {"month": month_label(schedule.start_month + t)}
-        record.update(step(state, policy, schedule.campaigns.get(t, []), scenario, generator))
-        record.update({f"policy.{k}": v for k, v in values.items()})
-        records.append(record)
-        if progress:
-            progress(scenario.warmup_months + t + 1, total)
+    # Each month reuses the memory the month before freed (no fresh pages to fault in).
+    with keep_freed_memory():
+        state = initial_state(scenario, first, generator)
+        for w in range(scenario.warmup_months):
+            step(state, first, [], scenario, generator)
+            if progress:
+                progress(w + 1, total)
+        for t in range(scenario.n_months):
+            values = schedule.at(t)
+            key = tuple(values.values())
+            policy = policies.get(key) or policies.setdefault(key, policy_from_values(values))
+            record = {"month": month_label(schedule.start_month + t)}
+            record.update(step(state, policy, schedule.campaigns.get(t, []), scenario, generator))
+            record.update({f"policy.{k}": v for k, v in values.items()})
+            records.append(record)
+            if progress:
+                progress(scenario.warmup_months + t + 1, total)
     markers = [(month_label(schedule.start_month + t), label) for t, label in schedule.markers]
     return RunOutput(
         records=records, markers=markers, seed=seed_info, final_state=state if keep_state else None
