@@ -146,7 +146,7 @@ def run(
     first = policy_for_month(schedule, 0)
     total = scenario.warmup_months + scenario.n_months
     records = []
-    policies: dict[tuple[Any, ...], Policy] = {}  # the timeline repeats a few policies
+    policies: dict[tuple[str, ...], Policy] = {}  # the timeline repeats a few policies
     # Each month reuses the memory the month before freed (no fresh pages to fault in).
     with keep_freed_memory():
         state = initial_state(scenario, first, generator)
@@ -156,7 +156,7 @@ def run(
                 progress(w + 1, total)
         for t in range(scenario.n_months):
             values = schedule.at(t)
-            key = tuple(values.values())
+            key = tuple(map(repr, values.values()))  # repr: -0.0 is not 0.0
             policy = policies.get(key) or policies.setdefault(key, policy_from_values(values))
             record = {"month": month_label(schedule.start_month + t)}
             record.update(step(state, policy, schedule.campaigns.get(t, []), scenario, generator))

@@ -6,8 +6,8 @@ quantity, and sorts the wealth once: the sorted wealth gives the Gini
 coefficient and, with the few detained sorted apart, the quantiles of the
 free's wealth (the wealth groups) and how many of the free fall in each
 group. Every value is the one of the plain numpy formulation to the last
-bit: means and sums are numpy's own over the same packed arrays, or sums in
-numpy's pairwise order. :func:`gini` and :func:`member_share_by_wealth` are
+bit: the compiled loops add in numpy's pairwise order and interpolate
+quantiles as numpy does. :func:`gini` and :func:`member_share_by_wealth` are
 that plain formulation.
 """
 
@@ -111,6 +111,11 @@ def _mean_of_sum(total: float, count: int) -> float:
 GROUP_BOUNDS = np.linspace(0, 1, WEALTH_GROUPS + 1)[1:-1]
 
 
+def _bounds(groups: int) -> np.ndarray:
+    """Inner bounds of ``groups`` equal wealth groups, as quantiles."""
+    return GROUP_BOUNDS if groups == WEALTH_GROUPS else np.linspace(0, 1, groups + 1)[1:-1]
+
+
 def _group_edges(everyone: np.ndarray, detained: np.ndarray, groups: int) -> np.ndarray:
     """``numpy.quantile`` of the free's wealth at the inner group bounds, without sorting it.
 
@@ -119,8 +124,7 @@ def _group_edges(everyone: np.ndarray, detained: np.ndarray, groups: int) -> np.
     with numpy's default (linear) method, step by step, so the edges are those of
     ``numpy.quantile`` to the last bit.
     """
-    q = GROUP_BOUNDS if groups == WEALTH_GROUPS else np.linspace(0, 1, groups + 1)[1:-1]
-    return records_kernels.group_edges(everyone, detained, q)
+    return records_kernels.group_edges(everyone, detained, _bounds(groups))
 
 
 def _member_shares(
@@ -134,8 +138,7 @@ def _member_shares(
     is NaN or the edges are out of order (a rounding quirk), where only the
     plain formulation says what numpy does.
     """
-    q = GROUP_BOUNDS if groups == WEALTH_GROUPS else np.linspace(0, 1, groups + 1)[1:-1]
-    shares, ok = records_kernels.member_shares(everyone, detained, members, q)
+    shares, ok = records_kernels.member_shares(everyone, detained, members, _bounds(groups))
     return shares if ok else None
 
 

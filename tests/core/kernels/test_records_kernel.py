@@ -7,8 +7,10 @@ import pytest
 
 from wakusim.core.kernels import BLOCK
 from wakusim.core.kernels.records import (
+    _search_on,
     _sum_without,
     group_counts,
+    group_edges,
     ranked_sums,
     segment_moments,
     tally_modes,
@@ -178,3 +180,26 @@ def test_segment_moments_are_numpys_sum_mean_and_std(n):
         _same(std[s], x.std() if c > 1 else np.nan)
         _same(mean_only[s], mean[s])
         assert np.isnan(no_std[s])
+
+
+def test_search_on_is_searchsorted_from_any_lower_place():
+    rng = np.random.default_rng(3)
+    for _ in range(2000):
+        n = int(rng.integers(0, 5000))
+        a = np.sort(np.round(rng.lognormal(3, 2, n)))  # ties, long gallops
+        v = float(np.round(rng.lognormal(3, 2))) if rng.random() < 0.9 else float(a.max(initial=0))
+        answer = int(np.searchsorted(a, v))
+        lo = int(rng.integers(0, answer + 1))
+        assert _search_on(a, v, lo) == answer
+
+
+@pytest.mark.parametrize("where", ["low", "high", "both"])
+def test_group_edges_with_the_detained_clustered(where):
+    rng = np.random.default_rng(len(where))
+    everyone = np.sort(np.round(rng.lognormal(8, 1.5, 200_000)))
+    take = {"low": np.arange(3000), "high": np.arange(197_000, 200_000)}
+    take["both"] = np.concatenate((take["low"], take["high"]))
+    detained = everyone[take[where]]
+    free = np.delete(everyone, take[where])
+    expected = np.quantile(free, np.linspace(0, 1, 11)[1:-1])
+    assert np.array_equal(group_edges(everyone, detained, np.linspace(0, 1, 11)[1:-1]), expected)

@@ -243,3 +243,11 @@ def test_pick_in_proportion_is_generator_choice(seed):
     expected = numpys.choice(m, size=size, p=weights / weights.sum())
     assert np.array_equal(picked, expected)
     assert ours.random() == numpys.random()
+
+
+@pytest.mark.parametrize(
+    "weights", [np.zeros(3), np.array([1.0, -0.5, 2.0]), np.array([np.nan, 1.0])]
+)
+def test_pick_in_proportion_refuses_what_generator_choice_refuses(weights):
+    with pytest.raises(ValueError, match="non-negative"):
+        pick_in_proportion(np.random.default_rng(0), weights, 4)

@@ -238,7 +238,6 @@ def company_sums(
     caught_rows: np.ndarray,
     mode: np.ndarray,
     company: np.ndarray,
-    caught: np.ndarray,
     commission: np.ndarray,
     surrender: np.ndarray,
     n_companies: int,
@@ -255,8 +254,6 @@ def company_sums(
         Rows of the individuals caught, ascending.
     mode, company
         Mode and company during the month's trade.
-    caught
-        Individuals caught.
     commission
         From the month's trade, CNY.
     surrender
@@ -290,7 +287,7 @@ def company_sums(
         while caught_before < n_caught and caught_rows[caught_before] < i:
             caught_before += 1
         c = company[i]
-        if not caught[i]:
+        if not (caught_before < n_caught and caught_rows[caught_before] == i):  # not caught
             company_commission[c] += commission[i]
             s = surrender[i]
             surrender_pos[n_surrender] = i - caught_before  # its place in surrender[~caught]

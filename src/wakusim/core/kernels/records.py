@@ -17,7 +17,12 @@ sum without the masked array).
 - :func:`tally_trade`: counts by mode during the month and arrests; the sum
   of the outsiders' incomes; the traders' incomes, capital and returns packed
   by mode in individual order, exactly the arrays the numpy formulation
-  selects with a mask (numpy then reduces them as before).
+  selects with a mask.
+- :func:`segment_moments`: sums, means and standard deviations of those
+  packed segments, as numpy's ``sum``, ``mean`` and ``std`` compute them.
+- :func:`group_edges` and :func:`member_shares`: the quantiles of the free's
+  wealth (numpy's linear interpolation) from the sorted wealth of everyone and
+  of the detained, and the members' share in each wealth group.
 - :func:`ranked_sums`: ``x.sum()`` and ``numpy.sum(numpy.arange(1, n + 1) * x)``
   (the Gini coefficient) without the temporary arrays.
 - :func:`group_counts`: how many values fall in each wealth group.
@@ -204,8 +209,7 @@ def ranked_sums(x: np.ndarray) -> tuple[float, float]:
 def _pairwise_sum(x: np.ndarray, start: int, n: int) -> float:
     """``x[start:start + n].sum()`` as numpy adds it (a contiguous run)."""
     sizes = _leaf_sizes(n)
-    leaf_sums = np.empty(sizes.shape[0], dtype=np.float64)
-    leaf_sums[0] = 0.0  # no values: one empty leaf
+    leaf_sums = np.empty(sizes.shape[0], dtype=np.float64)  # no values: one empty leaf
     for j in range(sizes.shape[0]):
         leaf_sums[j] = _leaf_sum(x, start, sizes[j])
         start += sizes[j]

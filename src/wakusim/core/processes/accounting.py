@@ -93,7 +93,6 @@ def account(
         caught_rows,
         trade.mode,
         trade.company,
-        enforcement.caught,
         trade.commission,
         trade.surrender,
         comp.size,

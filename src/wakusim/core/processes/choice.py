@@ -90,7 +90,10 @@ def pick_in_proportion(rng: np.random.Generator, weights: np.ndarray, size: int)
     ``rng.choice(len(weights), size, p=weights / weights.sum())``, without
     its checks of ``p`` (tests compare them).
     """
-    p = weights / weights.sum()
+    total = weights.sum()
+    if not total > 0 or (weights < 0).any():  # Generator.choice refuses these too
+        raise ValueError("weights must be non-negative with a positive sum")
+    p = weights / total
     cdf = p.cumsum()
     cdf /= cdf[-1]
     return cdf.searchsorted(rng.random(size), side="right")

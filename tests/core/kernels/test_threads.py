@@ -1,0 +1,95 @@
+"""Threaded kernels give what their one-thread variants give, on one thread and on two.
+
+Sizes around the block of rows (:data:`wakusim.core.kernels.BLOCK`): none, exactly one and
+two blocks, three blocks and a short fourth; a middle block without any reviser or arrest.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import pytest
+
+from wakusim.core.kernels import BLOCK
+from wakusim.core.kernels import choice as choice_kernels
+from wakusim.core.kernels import enforcement as enforcement_kernels
+from wakusim.core.state import DETAINED, MEMBER, NO_COMPANY, OUTSIDE, PARTNER, SMUGGLER
+
+SIZES = [0, 1, BLOCK, 2 * BLOCK, 3 * BLOCK + 1]
+M = 5
+
+
+def _population(n: int, seed: int):
+    rng = np.random.default_rng(seed)
+    mode = rng.choice([OUTSIDE, SMUGGLER, PARTNER, MEMBER, DETAINED], size=n).astype(np.int8)
+    company = np.where(
+        (mode == PARTNER) | (mode == MEMBER), rng.integers(0, M, n), NO_COMPANY
+    ).astype(np.int32)
+    draw = rng.random(n)
+    if n > 2 * BLOCK:  # the second block: all outside, high draws, nobody must revise
+        second = slice(BLOCK, 2 * BLOCK)
+        mode[second], company[second], draw[second] = OUTSIDE, NO_COMPANY, 0.999
+    return rng, mode, company, draw
+
+
+def _on_threads(kernel, args, threads):
+    if threads > numba.config.NUMBA_NUM_THREADS:
+        pytest.skip("needs two threads")
+    before = numba.get_num_threads()
+    numba.set_num_threads(threads)
+    try:
+        return kernel.parallel(*args)
+    finally:
+        numba.set_num_threads(before)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("n", SIZES)
+def test_revisers_on_threads(n, threads):
+    rng, mode, company, draw = _population(n, n)
+    must = rng.random(n) < 0.05
+    if n > 2 * BLOCK:
+        must[BLOCK : 2 * BLOCK] = False
+    active, accepting = rng.random(M) < 0.8, rng.random(M) < 0.7
+    args = (draw, 0.2, mode, company, must, active, accepting, False)
+    want_idx, want_members = choice_kernels.revisers.serial(*args)
+    idx, members = _on_threads(choice_kernels.revisers, args, threads)
+    np.testing.assert_array_equal(idx, want_idx)
+    np.testing.assert_array_equal(members, want_members)
+    if n > 2 * BLOCK:
+        assert not ((idx >= BLOCK) & (idx < 2 * BLOCK)).any()  # the empty block
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("n", SIZES)
+def test_catch_on_threads(n, threads):
+    rng, mode, company, draw = _population(n, n + 1)
+    if n:
+        # the only partner of company 0 caught sits in the last (short) block
+        company[(mode == PARTNER) & (company == 0)] = 1
+        mode[-1], company[-1], draw[-1] = PARTNER, 0, 0.0
+    inspected = np.ones(M, dtype=bool)
+    deployed = rng.random(n) * 1e4
+    wealth = rng.random(n) * 5e4
+    detection = np.array([0.05, 0.1, 0.02])
+    fine = np.array([2e3, 1e4, 5e3])
+    months = np.array([3, 6, 1])
+
+    def outputs():
+        return (
+            np.zeros(n, dtype=bool),
+            np.zeros(n),
+            np.zeros(n),
+            np.zeros(n, dtype=np.int16),
+        )
+
+    inputs = (mode, company, draw, inspected, deployed, wealth, detection, fine, months)
+    want = outputs()
+    want_exposed = enforcement_kernels.catch.serial(*inputs, *want)
+    got = outputs()
+    exposed = _on_threads(enforcement_kernels.catch, (*inputs, *got), threads)
+    np.testing.assert_array_equal(exposed, want_exposed)
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_array_equal(a, b)
+    if n:
+        assert exposed[0]
