@@ -50,3 +50,36 @@ def test_the_block_is_harmless_where_there_is_no_glibc(monkeypatch):
     monkeypatch.setattr("wakusim.core.memory._glibc", lambda: None)
     with keep_freed_memory() as applied:
         assert applied is False
+
+
+class _RecordingLibc:
+    """Stands in for glibc: records the calls."""
+
+    def __init__(self):
+        self.calls = []
+
+    def mallopt(self, parameter, value):
+        self.calls.append(("mallopt", parameter, value))
+        return 1
+
+    def malloc_trim(self, pad):
+        self.calls.append(("malloc_trim", pad))
+        return 1
+
+
+def test_nested_blocks_restore_the_defaults_only_when_the_last_closes(monkeypatch):
+    from wakusim.core import memory
+
+    libc = _RecordingLibc()
+    monkeypatch.setattr(memory, "_glibc", lambda: libc)
+    with keep_freed_memory() as outer:
+        with keep_freed_memory() as inner:
+            assert outer and inner
+        assert libc.calls == [
+            ("mallopt", memory.M_MMAP_THRESHOLD, memory.HEAP_UP_TO),
+            ("mallopt", memory.M_TRIM_THRESHOLD, memory.KEEP),
+        ]
+    assert libc.calls[2:] == [
+        ("mallopt", memory.M_TRIM_THRESHOLD, memory.DEFAULT_TRIM),
+        ("malloc_trim", 0),
+    ]

@@ -23,6 +23,7 @@ import ctypes
 import ctypes.util
 import functools
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -50,21 +51,35 @@ def _glibc() -> Any | None:
     return libc
 
 
+_lock = threading.Lock()
+_active = [0, False]  # blocks open in the process; whether the setting took effect
+
+
 @contextmanager
 def keep_freed_memory() -> Iterator[bool]:
     """Within the block, freed memory stays in the process for reuse (glibc).
 
-    Yields whether the setting took effect (``False`` off glibc).
+    Blocks may nest or run at once in several threads (runs on a threaded
+    Dask worker): the first to open applies the setting, the last to close
+    restores the default. Yields whether the setting took effect (``False``
+    off glibc).
     """
     libc = _glibc()
     if libc is None:
         yield False
         return
-    applied = bool(libc.mallopt(M_MMAP_THRESHOLD, HEAP_UP_TO)) and bool(
-        libc.mallopt(M_TRIM_THRESHOLD, KEEP)
-    )
+    with _lock:
+        if _active[0] == 0:
+            _active[1] = bool(libc.mallopt(M_MMAP_THRESHOLD, HEAP_UP_TO)) and bool(
+                libc.mallopt(M_TRIM_THRESHOLD, KEEP)
+            )
+        _active[0] += 1
+        applied = _active[1]
     try:
         yield applied
     finally:
-        libc.mallopt(M_TRIM_THRESHOLD, DEFAULT_TRIM)
-        libc.malloc_trim(0)
+        with _lock:
+            _active[0] -= 1
+            if _active[0] == 0:
+                libc.mallopt(M_TRIM_THRESHOLD, DEFAULT_TRIM)
+                libc.malloc_trim(0)
