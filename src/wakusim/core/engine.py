@@ -157,7 +157,9 @@ def run(
         for t in range(scenario.n_months):
             values = schedule.at(t)
             key = tuple(map(repr, values.values()))  # repr: -0.0 is not 0.0
-            policy = policies.get(key) or policies.setdefault(key, policy_from_values(values))
+            if key not in policies:
+                policies[key] = policy_from_values(values)
+            policy = policies[key]
             record = {"month": month_label(schedule.start_month + t)}
             record.update(step(state, policy, schedule.campaigns.get(t, []), scenario, generator))
             record.update({f"policy.{k}": v for k, v in values.items()})

@@ -10,7 +10,7 @@ from test_enforcement_kernel import RISKS, numpy_enforce
 from test_trade_kernel import ALL_MODES, assert_same, numpy_trade, random_state
 
 from wakusim.core.decisions import organisational_cost
-from wakusim.core.kernels.accounting import pairwise_sum_sparse
+from wakusim.core.kernels.pairwise import pairwise_sum_sparse
 from wakusim.core.processes.accounting import MIN_WEALTH, Ledger, account
 from wakusim.core.state import DETAINED, MEMBER, NO_COMPANY, OUTSIDE, PARTNER
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from wakusim.core.kernels import BLOCK
+from wakusim.core.kernels.pairwise import sum_without
 from wakusim.core.kernels.records import (
     _search_on,
-    _sum_without,
     group_counts,
     group_edges,
     ranked_sums,
@@ -56,7 +56,7 @@ def test_sum_without_holes_is_the_masked_sum(n, share):
     values = _values(n, rng)
     hole = rng.random(n) < share
     holes = np.append(np.flatnonzero(hole), n)
-    assert _sum_without(values, holes, holes.size - 1) == values[~hole].sum()
+    assert sum_without(values, holes, holes.size - 1) == values[~hole].sum()
 
 
 def test_sum_without_runs_of_holes_at_the_ends():
@@ -66,7 +66,7 @@ def test_sum_without_runs_of_holes_at_the_ends():
     hole = np.zeros(n, dtype=bool)
     hole[:200] = hole[1000:1300] = hole[-150:] = True
     holes = np.append(np.flatnonzero(hole), n)
-    assert _sum_without(values, holes, holes.size - 1) == values[~hole].sum()
+    assert sum_without(values, holes, holes.size - 1) == values[~hole].sum()
 
 
 def _check_modes(mode, wealth, belief):

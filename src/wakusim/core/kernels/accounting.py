@@ -6,11 +6,12 @@ each row on its own (in parallel), with no branch on the mode.
 5) and adds their paid commissions and their number up by company in
 individual order, as ``numpy.bincount`` does; it also lists the nonzero
 surrenders of those not caught with their places in the masked array
-``surrender[~caught]``, so that :func:`pairwise_sum_sparse` can sum that
-array exactly as numpy sums it without building it (the same goes for the
-fines and the goods confiscated, nonzero only in the rows of the caught).
-The floating-point operations are those of the numpy formulation, in the
-same order.
+``surrender[~caught]``, so that
+:func:`wakusim.core.kernels.pairwise.pairwise_sum_sparse` sums that array
+exactly as numpy sums it without building it (the same goes for the fines
+and the goods confiscated, nonzero only in the rows of the caught). The
+floating-point operations are those of the numpy formulation, in the same
+order.
 """
 
 from __future__ import annotations
@@ -20,95 +21,6 @@ import numpy as np
 
 from wakusim.core.kernels import kernel
 from wakusim.core.state import DETAINED, MEMBER, NO_COMPANY, OUTSIDE, PARTNER
-
-PAIRWISE_BLOCK = 128  # numpy's PW_BLOCKSIZE: the largest run it sums with 8 accumulators
-
-
-@kernel()
-def _pairwise_leaf(
-    pos: np.ndarray, val: np.ndarray, k: int, start: int, n: int, acc: np.ndarray
-) -> tuple[float, int]:
-    """Sum a run of at most :data:`PAIRWISE_BLOCK` elements as numpy does (see below).
-
-    The run's nonzero elements are ``val[k:]`` as long as ``pos`` is below
-    ``start + n``; returns the sum and the first entry past the run.
-    """
-    stop = start + n
-    nnz = pos.shape[0]
-    res = 0.0
-    if n < 8:
-        while k < nnz and pos[k] < stop:
-            res += val[k]
-            k += 1
-        return res, k
-    acc[:] = 0.0
-    end = stop - n % 8
-    while k < nnz and pos[k] < end:
-        acc[(pos[k] - start) & 7] += val[k]  # (place in the run) % 8
-        k += 1
-    res = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))
-    while k < nnz and pos[k] < stop:
-        res += val[k]
-        k += 1
-    return res, k
-
-
-@kernel()
-def pairwise_sum_sparse(pos: np.ndarray, val: np.ndarray, n: int) -> float:
-    """Compute ``a.sum()`` as numpy does, for ``a`` of length ``n`` given by its nonzero elements.
-
-    numpy sums a float array pairwise: a run of ``n`` elements is split into
-    halves (the first a multiple of 8 long) summed separately and added, down
-    to runs of at most :data:`PAIRWISE_BLOCK`, which are summed with 8
-    accumulators (element ``j`` into accumulator ``j % 8``, the last ``n % 8``
-    elements added one by one after combining the accumulators), or one by one
-    if shorter than 8. Adding a zero changes nothing, so the same tree over the
-    nonzero elements alone gives the same result (up to the sign of a zero
-    total), and a run without nonzero elements sums to 0 without being split.
-    The tree is walked with an explicit stack (no recursion), the nonzero
-    elements in order.
-
-    Parameters
-    ----------
-    pos
-        Increasing places of the nonzero elements of ``a``.
-    val
-        Their values.
-    n
-        Length of ``a``.
-    """
-    acc = np.zeros(8)
-    nnz = pos.shape[0]
-    # One frame per pending split: its run (start, size), the length of its first half, the
-    # first half's sum, and whether that sum is known.
-    f_start = np.empty(64, dtype=np.int64)
-    f_size = np.empty(64, dtype=np.int64)
-    f_n2 = np.empty(64, dtype=np.int64)
-    f_left = np.empty(64)
-    f_has_left = np.zeros(64, dtype=np.bool_)
-    sp = -1  # top frame
-    k = 0  # next nonzero element
-    start, size = 0, n
-    while True:
-        # Descend along first halves to a leaf, or to a run without nonzero elements.
-        while size > PAIRWISE_BLOCK and k < nnz and pos[k] < start + size:
-            n2 = size // 2
-            n2 -= n2 % 8
-            sp += 1
-            f_start[sp], f_size[sp], f_n2[sp], f_has_left[sp] = start, size, n2, False
-            size = n2
-        result, k = _pairwise_leaf(pos, val, k, start, size, acc)
-        # Climb: add finished second halves to their first halves.
-        while sp >= 0 and f_has_left[sp]:
-            result = f_left[sp] + result
-            sp -= 1
-        if sp < 0:
-            return result
-        # A first half is done: keep its sum and go down the second half.
-        f_left[sp] = result
-        f_has_left[sp] = True
-        start = f_start[sp] + f_n2[sp]
-        size = f_size[sp] - f_n2[sp]
 
 
 @kernel(parallel=True)

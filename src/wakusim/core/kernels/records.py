@@ -1,16 +1,10 @@
 """Compiled loops behind the month's record (:mod:`wakusim.core.records`).
 
 The record's means and sums must not move when their loops change, so every
-floating-point sum here is numpy's to the last bit. numpy sums ``n`` values
-pairwise onto its identity 0: a run of more than :data:`PAIRWISE_BLOCK` values
-is split at half its length rounded down to a multiple of 8 and the halves'
-sums are added; a shorter run (a leaf) is added in eight running sums, combined
-as ``((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))``, and then the rest one
-by one (fewer than 8 values: one by one from 0). :func:`_leaf_sizes` lists the
-leaves of a sum of ``n`` values in order, :func:`_combine` adds the leaves'
-sums as the halving does; the kernels compute the leaves' sums, gathering a
-leaf into a small buffer when its values are not next to each other (a masked
-sum without the masked array).
+floating-point sum here is numpy's to the last bit, added leaf by leaf as
+numpy's pairwise summation adds (:mod:`wakusim.core.kernels.pairwise`); a leaf
+whose values are not next to each other is first gathered into a small buffer
+(a masked sum without the masked array).
 
 - :func:`tally_modes`: counts by mode (after arrests); the detained's and the
   members' wealth; the sums of the free's beliefs and of everyone's wealth.
@@ -38,124 +32,17 @@ from __future__ import annotations
 import numpy as np
 
 from wakusim.core.kernels import kernel
+from wakusim.core.kernels.pairwise import (
+    PAIRWISE_BLOCK,
+    combine,
+    leaf_sizes,
+    leaf_sum,
+    pairwise_sum,
+    sum_without,
+)
 from wakusim.core.state import DETAINED, MEMBER, OUTSIDE, PARTNER, SMUGGLER
 
 N_MODES = 5
-PAIRWISE_BLOCK = 128  # numpy's PW_BLOCKSIZE: the longest run added without halving
-_STACK = 256  # pending runs of a pairwise sum: at most a few per halving, 64 halvings
-
-
-@kernel()
-def _leaf_sizes(n: int) -> np.ndarray:
-    """Lengths of the leaves of numpy's pairwise sum of ``n`` values, in order.
-
-    Above :data:`PAIRWISE_BLOCK` values a run is halved into runs of at least
-    64, so there are at most ``n // 64 + 1`` leaves.
-    """
-    sizes = np.empty(n // (PAIRWISE_BLOCK // 2) + 1, dtype=np.int64)
-    pending = np.empty(_STACK, dtype=np.int64)
-    pending[0] = n
-    top = 1
-    k = 0
-    while top > 0:
-        top -= 1
-        m = pending[top]
-        if m <= PAIRWISE_BLOCK:
-            sizes[k] = m
-            k += 1
-        else:
-            half = m // 2
-            half -= half % 8
-            pending[top] = m - half  # last in, first out: the first half comes first
-            pending[top + 1] = half
-            top += 2
-    return sizes[:k]
-
-
-@kernel()
-def _combine(leaf_sums: np.ndarray, n: int) -> float:
-    """Add the leaves' sums of a pairwise sum of ``n`` values as numpy does (onto 0)."""
-    pending = np.empty(_STACK, dtype=np.int64)  # -1: add the two sums on top
-    sums = np.empty(_STACK, dtype=np.float64)
-    pending[0] = n
-    top = 1
-    done = 0
-    k = 0
-    while top > 0:
-        top -= 1
-        m = pending[top]
-        if m < 0:
-            done -= 1
-            sums[done - 1] = sums[done - 1] + sums[done]
-        elif m <= PAIRWISE_BLOCK:
-            sums[done] = leaf_sums[k]
-            done += 1
-            k += 1
-        else:
-            half = m // 2
-            half -= half % 8
-            # Last in, first out: the first half, then the second, then their sum.
-            pending[top] = -1
-            pending[top + 1] = m - half
-            pending[top + 2] = half
-            top += 3
-    return 0.0 + sums[0]
-
-
-@kernel()
-def _leaf_sum(x: np.ndarray, start: int, n: int) -> float:
-    """Sum of the leaf ``x[start:start + n]`` (at most :data:`PAIRWISE_BLOCK`) as numpy adds it."""
-    if n < 8:
-        res = 0.0
-        for i in range(start, start + n):
-            res += x[i]
-        return res
-    r0, r1, r2, r3 = x[start], x[start + 1], x[start + 2], x[start + 3]
-    r4, r5, r6, r7 = x[start + 4], x[start + 5], x[start + 6], x[start + 7]
-    main = start + n - n % 8
-    for i in range(start + 8, main, 8):
-        r0 += x[i]
-        r1 += x[i + 1]
-        r2 += x[i + 2]
-        r3 += x[i + 3]
-        r4 += x[i + 4]
-        r5 += x[i + 5]
-        r6 += x[i + 6]
-        r7 += x[i + 7]
-    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-    for i in range(main, start + n):
-        res += x[i]
-    return res
-
-
-@kernel()
-def _sum_without(values: np.ndarray, holes: np.ndarray, n_holes: int) -> float:
-    """Sum ``values`` without the positions ``holes[:n_holes]``, as numpy adds.
-
-    ``holes`` are ascending positions followed by one past the last value (a
-    sentinel). A leaf without holes is added where it lies; a leaf with holes
-    is first gathered, skipping them, into a small buffer.
-    """
-    count = values.shape[0] - n_holes
-    sizes = _leaf_sizes(count)
-    leaf_sums = np.empty(sizes.shape[0], dtype=np.float64)
-    leaf = np.empty(PAIRWISE_BLOCK, dtype=np.float64)
-    i = h = 0  # next position; next hole (holes[h] >= i)
-    for j in range(sizes.shape[0]):
-        size = sizes[j]
-        if holes[h] >= i + size:
-            leaf_sums[j] = _leaf_sum(values, i, size)
-            i += size
-        else:
-            k = 0
-            while k < size:  # without branches: a hole's value is overwritten
-                leaf[k] = values[i]
-                skip = i == holes[h]
-                k += not skip
-                h += skip
-                i += 1
-            leaf_sums[j] = _leaf_sum(leaf, 0, size)
-    return _combine(leaf_sums, count)
 
 
 @kernel()
@@ -194,26 +81,15 @@ def ranked_sums(x: np.ndarray) -> tuple[float, float]:
     arrays.
     """
     n = x.shape[0]
-    sizes = _leaf_sizes(n)
+    sizes = leaf_sizes(n)
     leaf_sums = np.empty(sizes.shape[0], dtype=np.float64)
     ranked_leaf_sums = np.empty(sizes.shape[0], dtype=np.float64)
     start = 0
     for j in range(sizes.shape[0]):
-        leaf_sums[j] = _leaf_sum(x, start, sizes[j])
+        leaf_sums[j] = leaf_sum(x, start, sizes[j])
         ranked_leaf_sums[j] = _ranked_leaf(x, start, sizes[j])
         start += sizes[j]
-    return _combine(leaf_sums, n), _combine(ranked_leaf_sums, n)
-
-
-@kernel()
-def _pairwise_sum(x: np.ndarray, start: int, n: int) -> float:
-    """``x[start:start + n].sum()`` as numpy adds it (a contiguous run)."""
-    sizes = _leaf_sizes(n)
-    leaf_sums = np.empty(sizes.shape[0], dtype=np.float64)  # no values: one empty leaf
-    for j in range(sizes.shape[0]):
-        leaf_sums[j] = _leaf_sum(x, start, sizes[j])
-        start += sizes[j]
-    return _combine(leaf_sums, n)
+    return combine(leaf_sums, n), combine(ranked_leaf_sums, n)
 
 
 @kernel()
@@ -235,7 +111,7 @@ def segment_moments(
     std = np.full(segments, np.nan)
     for s in range(segments):
         a, n = start[s], count[s]
-        total[s] = _pairwise_sum(values, a, n)
+        total[s] = pairwise_sum(values, a, n)
         if n == 0:
             continue
         m = total[s] / n
@@ -246,7 +122,7 @@ def segment_moments(
         for i in range(n):
             d = values[a + i] - m
             squares[i] = d * d
-        std[s] = np.sqrt(_pairwise_sum(squares, 0, n) / n)
+        std[s] = np.sqrt(pairwise_sum(squares, 0, n) / n)
     return total, mean, std
 
 
@@ -437,8 +313,8 @@ def tally_modes(
         wealth_members[j] = wealth[members[j]]
     belief_sums = np.empty(belief.shape[0], dtype=np.float64)
     for c in range(belief.shape[0]):
-        belief_sums[c] = _sum_without(belief[c], detained, n_detained)
-    return counts, wealth_detained, wealth_members, belief_sums, _pairwise_sum(wealth, 0, n)
+        belief_sums[c] = sum_without(belief[c], detained, n_detained)
+    return counts, wealth_detained, wealth_members, belief_sums, pairwise_sum(wealth, 0, n)
 
 
 @kernel()
@@ -506,7 +382,7 @@ def tally_trade(
     n_outside = counts[OUTSIDE]
     others = np.empty(n - n_outside + 1, dtype=np.int64)
     others_income = np.empty(n - n_outside + 1, dtype=np.float64)
-    sizes = _leaf_sizes(n_outside)
+    sizes = leaf_sizes(n_outside)
     leaf_sums = np.empty(sizes.shape[0], dtype=np.float64)
     leaf = np.empty(PAIRWISE_BLOCK, dtype=np.float64)
     leaf_sums[0] = 0.0  # no outsiders: one empty leaf
@@ -521,11 +397,11 @@ def tally_trade(
         k += outside
         h += not outside
         if k == size:
-            leaf_sums[j] = _leaf_sum(leaf, 0, size)
+            leaf_sums[j] = leaf_sum(leaf, 0, size)
             j += 1
             k = 0
             size = sizes[j] if j < sizes.shape[0] else -1
-    income_outside = _combine(leaf_sums, n_outside)
+    income_outside = combine(leaf_sums, n_outside)
     n_others = h
 
     start = np.zeros(N_MODES, dtype=np.int64)

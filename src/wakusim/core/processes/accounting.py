@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from wakusim.core.kernels import accounting as kernels
+from wakusim.core.kernels.pairwise import pairwise_sum_sparse
 from wakusim.core.policy import Policy
 from wakusim.core.processes.enforcement import EnforcementOutcome
 from wakusim.core.processes.trade import TradeOutcome
@@ -116,15 +117,15 @@ def account(
         trade_income=trade_income,
         fee_paid=fee_paid,
         # the numpy sum of surrender[~caught], from its nonzero elements
-        revenue_surrender=kernels.pairwise_sum_sparse(surrender_pos, surrender_val, n_not_caught),
+        revenue_surrender=pairwise_sum_sparse(surrender_pos, surrender_val, n_not_caught),
         # fines and goods confiscated are nonzero only in the rows of the caught: their
         # numpy sums from those rows
         revenue_fines=float(
-            kernels.pairwise_sum_sparse(caught_rows, enforcement.fined[caught_rows], n)
+            pairwise_sum_sparse(caught_rows, enforcement.fined[caught_rows], n)
             + enforcement.company_fined.sum()
         ),
         revenue_confiscation=float(
-            kernels.pairwise_sum_sparse(caught_rows, enforcement.confiscated[caught_rows], n)
+            pairwise_sum_sparse(caught_rows, enforcement.confiscated[caught_rows], n)
         ),
         revenue_loyalty=float(loyalty.sum()),
         company_income=income_c,

@@ -1,0 +1,175 @@
+"""numpy's pairwise summation, to the last bit, for compiled loops.
+
+numpy sums ``n`` float64 values pairwise onto its identity 0: a run of more
+than :data:`PAIRWISE_BLOCK` values is split at half its length rounded down to
+a multiple of 8 and the halves' sums are added; a shorter run (a leaf) is
+added in eight running sums, combined as ``((r0 + r1) + (r2 + r3)) + ((r4 +
+r5) + (r6 + r7))``, and then the rest one by one (fewer than 8 values: one by
+one from 0). :func:`leaf_sizes` lists the leaves of a sum of ``n`` values in
+order, :func:`leaf_sum` adds one leaf, :func:`combine` adds the leaves' sums as
+the halving does. On these: the sum of a contiguous run
+(:func:`pairwise_sum`), of an array without some of its places
+(:func:`sum_without`, a masked sum without the masked array) and of an array
+given by its nonzero elements (:func:`pairwise_sum_sparse`). The record's and
+the accounting's kernels use them, so that their totals are the ones the plain
+numpy formulation gives.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from wakusim.core.kernels import kernel
+
+PAIRWISE_BLOCK = 128  # numpy's PW_BLOCKSIZE: the longest run added without halving
+_STACK = 256  # pending runs of a pairwise sum: at most a few per halving, 64 halvings
+
+
+@kernel()
+def leaf_sizes(n: int) -> np.ndarray:
+    """Lengths of the leaves of numpy's pairwise sum of ``n`` values, in order.
+
+    Above :data:`PAIRWISE_BLOCK` values a run is halved into runs of at least
+    64, so there are at most ``n // 64 + 1`` leaves.
+    """
+    sizes = np.empty(n // (PAIRWISE_BLOCK // 2) + 1, dtype=np.int64)
+    pending = np.empty(_STACK, dtype=np.int64)
+    pending[0] = n
+    top = 1
+    k = 0
+    while top > 0:
+        top -= 1
+        m = pending[top]
+        if m <= PAIRWISE_BLOCK:
+            sizes[k] = m
+            k += 1
+        else:
+            half = m // 2
+            half -= half % 8
+            pending[top] = m - half  # last in, first out: the first half comes first
+            pending[top + 1] = half
+            top += 2
+    return sizes[:k]
+
+
+@kernel()
+def combine(leaf_sums: np.ndarray, n: int) -> float:
+    """Add the leaves' sums of a pairwise sum of ``n`` values as numpy does (onto 0)."""
+    pending = np.empty(_STACK, dtype=np.int64)  # -1: add the two sums on top
+    sums = np.empty(_STACK, dtype=np.float64)
+    pending[0] = n
+    top = 1
+    done = 0
+    k = 0
+    while top > 0:
+        top -= 1
+        m = pending[top]
+        if m < 0:
+            done -= 1
+            sums[done - 1] = sums[done - 1] + sums[done]
+        elif m <= PAIRWISE_BLOCK:
+            sums[done] = leaf_sums[k]
+            done += 1
+            k += 1
+        else:
+            half = m // 2
+            half -= half % 8
+            # Last in, first out: the first half, then the second, then their sum.
+            pending[top] = -1
+            pending[top + 1] = m - half
+            pending[top + 2] = half
+            top += 3
+    return 0.0 + sums[0]
+
+
+@kernel()
+def leaf_sum(x: np.ndarray, start: int, n: int) -> float:
+    """Sum of the leaf ``x[start:start + n]`` (at most :data:`PAIRWISE_BLOCK`) as numpy adds it."""
+    if n < 8:
+        res = 0.0
+        for i in range(start, start + n):
+            res += x[i]
+        return res
+    r0, r1, r2, r3 = x[start], x[start + 1], x[start + 2], x[start + 3]
+    r4, r5, r6, r7 = x[start + 4], x[start + 5], x[start + 6], x[start + 7]
+    main = start + n - n % 8
+    for i in range(start + 8, main, 8):
+        r0 += x[i]
+        r1 += x[i + 1]
+        r2 += x[i + 2]
+        r3 += x[i + 3]
+        r4 += x[i + 4]
+        r5 += x[i + 5]
+        r6 += x[i + 6]
+        r7 += x[i + 7]
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    for i in range(main, start + n):
+        res += x[i]
+    return res
+
+
+@kernel()
+def sum_without(values: np.ndarray, holes: np.ndarray, n_holes: int) -> float:
+    """Sum ``values`` without the positions ``holes[:n_holes]``, as numpy adds.
+
+    ``holes`` are ascending positions followed by one past the last value (a
+    sentinel). A leaf without holes is added where it lies; a leaf with holes
+    is first gathered, skipping them, into a small buffer.
+    """
+    count = values.shape[0] - n_holes
+    sizes = leaf_sizes(count)
+    leaf_sums = np.empty(sizes.shape[0], dtype=np.float64)
+    leaf = np.empty(PAIRWISE_BLOCK, dtype=np.float64)
+    i = h = 0  # next position; next hole (holes[h] >= i)
+    for j in range(sizes.shape[0]):
+        size = sizes[j]
+        if holes[h] >= i + size:
+            leaf_sums[j] = leaf_sum(values, i, size)
+            i += size
+        else:
+            k = 0
+            while k < size:  # without branches: a hole's value is overwritten
+                leaf[k] = values[i]
+                skip = i == holes[h]
+                k += not skip
+                h += skip
+                i += 1
+            leaf_sums[j] = leaf_sum(leaf, 0, size)
+    return combine(leaf_sums, count)
+
+
+@kernel()
+def pairwise_sum(x: np.ndarray, start: int, n: int) -> float:
+    """``x[start:start + n].sum()`` as numpy adds it (a contiguous run)."""
+    sizes = leaf_sizes(n)
+    leaf_sums = np.empty(sizes.shape[0], dtype=np.float64)  # no values: one empty leaf
+    for j in range(sizes.shape[0]):
+        leaf_sums[j] = leaf_sum(x, start, sizes[j])
+        start += sizes[j]
+    return combine(leaf_sums, n)
+
+
+@kernel()
+def pairwise_sum_sparse(pos: np.ndarray, val: np.ndarray, n: int) -> float:
+    """``a.sum()`` as numpy adds it, for ``a`` of length ``n`` given by its nonzero elements.
+
+    ``pos`` are the ascending places of the nonzero elements and ``val`` their
+    values. A leaf with none of them sums to 0 and is not walked; a leaf with
+    some is laid out in a small zeroed buffer and added as numpy adds it.
+    """
+    sizes = leaf_sizes(n)
+    leaf_sums = np.zeros(sizes.shape[0], dtype=np.float64)
+    leaf = np.empty(PAIRWISE_BLOCK, dtype=np.float64)
+    nnz = pos.shape[0]
+    k = 0  # next nonzero element
+    start = 0
+    for j in range(sizes.shape[0]):
+        stop = start + sizes[j]
+        if k < nnz and pos[k] < stop:
+            leaf[: sizes[j]] = 0.0
+            while k < nnz and pos[k] < stop:
+                leaf[pos[k] - start] = val[k]
+                k += 1
+            leaf_sums[j] = leaf_sum(leaf, 0, sizes[j])
+        start = stop
+    return combine(leaf_sums, n)
