@@ -1,4 +1,4 @@
-"""Uniforms drawn on two threads are exactly ``rng.random(n)``, and the stream goes on the same."""
+"""Uniforms drawn by compiled threads are ``rng.random(n)``; the stream goes on the same."""
 
 from __future__ import annotations
 
@@ -27,7 +27,10 @@ def _assert_same_state(x: object, y: object) -> None:
         np.testing.assert_array_equal(x, y)
 
 
-@pytest.mark.parametrize("n", [0, 1, 1000, SPLIT_MIN, SPLIT_MIN + 1, 3 * SPLIT_MIN + 7])
+@pytest.mark.parametrize(
+    "n",
+    [0, 1, 1000, SPLIT_MIN - 1, SPLIT_MIN, SPLIT_MIN + 1, 3 * SPLIT_MIN + 7, 16 * SPLIT_MIN + 5],
+)
 @pytest.mark.parametrize("bitgen", [np.random.PCG64, np.random.PCG64DXSM, np.random.MT19937])
 @pytest.mark.parametrize("buffered", [False, True])
 def test_uniforms_equal_rng_random(n, bitgen, buffered):

@@ -8,7 +8,9 @@ Rules every kernel follows, so that results do not depend on the machine's
 thread count:
 
 - no random draws inside a kernel (the processes draw from the run's Generator
-  and pass the draws in, in the documented order);
+  and pass the draws in, in the documented order); :mod:`.draws` only computes
+  the Generator's own stream from the state a process hands it, and hands back
+  the state after it;
 - a parallel loop writes only its own rows;
 - floating-point totals are summed in a fixed order (sequentially, or in
   fixed blocks of :data:`BLOCK` rows whose partial sums are added in block
