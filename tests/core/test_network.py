@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import networkx as nx
+import numba
 import numpy as np
 import pytest
 
-from wakusim.core.network import small_world_contacts, to_networkx
+from wakusim.core.network import plain_small_world, small_world_contacts, to_networkx
 
 
 @pytest.mark.parametrize("beta", [0.0, 0.3, 1.0])
@@ -95,3 +96,52 @@ def test_rewiring_lowers_clustering_and_path_length():
     small = nx.Graph(to_networkx(small_world_contacts(n, k, 0.1, np.random.default_rng(2))))
     assert nx.average_clustering(small) < nx.average_clustering(lattice)
     assert nx.average_shortest_path_length(small) < 0.5 * nx.average_shortest_path_length(lattice)
+
+
+def _offsets(k: int) -> np.ndarray:
+    half = k // 2
+    return np.concatenate([np.arange(1, half + 1), -np.arange(1, half + 1)]).astype(np.int32)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("buffered", [False, True])
+@pytest.mark.parametrize(
+    ("n", "k", "beta", "seed"),
+    [
+        (2, 1, 0.5, 0),
+        (3, 2, 0.5, 1),
+        (7, 4, 0.3, 2),
+        (20, 18, 1.0, 11),
+        (5_000, 10, 0.1, 3),
+        (2 * 16_384 + 3, 6, 0.7, 5),  # blocks of rows: two full ones and a short one
+    ],
+)
+def test_compiled_rewiring_equals_numpy(n, k, beta, seed, buffered, threads):
+    """Same contacts and the generator left in the same place, buffered 32-bit half included."""
+    plain_rng, compiled_rng = np.random.default_rng(seed), np.random.default_rng(seed)
+    if buffered:  # leave half of a 64-bit output in the 32-bit buffer
+        plain_rng.integers(0, 10, size=1, dtype=np.int32)
+        compiled_rng.integers(0, 10, size=1, dtype=np.int32)
+    kk = min(k, n - 1 - (n - 1) % 2) if n > 2 else min(k, n - 1)
+    expected = plain_small_world(n, beta, _offsets(kk), plain_rng)
+    before = numba.get_num_threads()
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    try:
+        got = small_world_contacts(n, k, beta, compiled_rng)
+    finally:
+        numba.set_num_threads(before)
+    assert got.dtype == expected.dtype and got.shape == expected.shape
+    np.testing.assert_array_equal(got, expected)
+    assert compiled_rng.bit_generator.state == plain_rng.bit_generator.state
+    np.testing.assert_array_equal(
+        compiled_rng.integers(0, 1000, size=9, dtype=np.int32),
+        plain_rng.integers(0, 1000, size=9, dtype=np.int32),
+    )
+
+
+def test_other_bit_generators_take_the_numpy_path():
+    n, k, beta = 300, 6, 0.4
+    rng = np.random.Generator(np.random.MT19937(8))
+    got = small_world_contacts(n, k, beta, rng)
+    expected = plain_small_world(n, beta, _offsets(k), np.random.Generator(np.random.MT19937(8)))
+    np.testing.assert_array_equal(got, expected)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import FrozenInstanceError
+
 import pytest
+from pydantic import ValidationError
 
 from wakusim.core.policy import Policy, policy_for_month
 from wakusim.scenarios.loader import load_scenario
+from wakusim.scenarios.schema import Border
 from wakusim.scenarios.timeline import compile_timeline
 
 
@@ -81,3 +85,21 @@ def test_crackdown_2024_true_partner_risk(schedule):
     full = policy_for_month(schedule, 67)  # 2024-08: ramp complete, 0.1 * 0.6
     assert full.partner_risk == pytest.approx(0.06, rel=1e-12)
     assert policy_for_month(schedule, 95).partner_risk == pytest.approx(0.06, rel=1e-12)
+
+
+def test_a_months_policy_is_read_only(schedule):
+    """engine.run shares one policy between the months it is in force: nothing may edit it."""
+    policy = policy_for_month(schedule, 0)
+    with pytest.raises(FrozenInstanceError):
+        policy.border = policy.border
+    for part, field in (
+        (policy.border, "trade_level"),
+        (policy.enforcement, "smuggling_detection"),
+        (policy.state, "unit_payment"),
+    ):
+        before = getattr(part, field)
+        with pytest.raises(ValidationError, match="frozen"):
+            setattr(part, field, 0.5)
+        assert getattr(part, field) == before
+    # the scenario's own sections stay editable
+    assert not Border.model_config.get("frozen", False)

@@ -13,6 +13,11 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 
+from wakusim.core.kernels import network as network_kernels
+from wakusim.core.kernels.draws import advance
+
+_LOW = (1 << 64) - 1
+
 
 def small_world_contacts(n: int, k: int, beta: float, rng: np.random.Generator) -> np.ndarray:
     """Build the ``n x k`` contact array.
@@ -38,15 +43,57 @@ def small_world_contacts(n: int, k: int, beta: float, rng: np.random.Generator) 
     dtype = np.int32 if n < 2**31 else np.int64
     half = k // 2
     offsets = np.concatenate([np.arange(1, half + 1), -np.arange(1, half + 1)]).astype(dtype)
-    contacts = (np.arange(n, dtype=dtype)[:, None] + offsets[None, :]) % n
+    if beta > 0 and n > 1 and type(rng.bit_generator) is np.random.PCG64:
+        return _compiled_small_world(n, beta, offsets, rng)
+    return plain_small_world(n, beta, offsets, rng)
+
+
+def plain_small_world(
+    n: int, beta: float, offsets: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """Build the ring lattice with ``offsets``, each tie rewired with probability ``beta``.
+
+    Draws ``rng.random((n, k))`` (a tie is rewired where its uniform is below
+    ``beta``), then one ``rng.integers(0, n - 1)`` per rewired tie, in row-major
+    order, over the others; no draws if ``beta`` is 0 or ``n`` is 1.
+    """
+    contacts = (np.arange(n, dtype=offsets.dtype)[:, None] + offsets[None, :]) % n
     if beta > 0 and n > 1:
         rewire = rng.random(contacts.shape) < beta
         count = int(rewire.sum())
         # A uniform draw over the n - 1 others: shift draws at or above i by one.
-        draw = rng.integers(0, n - 1, size=count, dtype=dtype)
-        rows = np.nonzero(rewire)[0].astype(dtype)
+        draw = rng.integers(0, n - 1, size=count, dtype=offsets.dtype)
+        rows = np.nonzero(rewire)[0].astype(offsets.dtype)
         draw += draw >= rows
         contacts[rewire] = draw
+    return contacts
+
+
+def _compiled_small_world(
+    n: int, beta: float, offsets: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """:func:`plain_small_world` by compiled threads: the same draws, result and generator.
+
+    The uniforms are computed twice in blocks of rows from the generator's PCG64
+    state and never stored (:mod:`wakusim.core.kernels.network`): no ``n x k``
+    float array (2 GB at 25 million individuals) and no ``numpy.nonzero`` of it.
+    """
+    k = offsets.size
+    bitgen = rng.bit_generator
+    state = bitgen.state
+    s, inc = state["state"]["state"], state["state"]["inc"]
+    halves = (np.uint64(s >> 64), np.uint64(s & _LOW), np.uint64(inc >> 64), np.uint64(inc & _LOW))
+    blocks = np.arange(0, n, network_kernels.ROWS)
+    counts = network_kernels.count_rewired(blocks, n, k, float(beta), *halves)
+    # Past the uniforms (float64 draws leave the buffered 32-bit half-draw alone, which
+    # PCG64.advance would drop).
+    after_hi, after_lo = advance(*halves, n * k)
+    state["state"]["state"] = (int(after_hi) << 64) | int(after_lo)
+    bitgen.state = state
+    draws = rng.integers(0, n - 1, size=int(counts.sum()), dtype=offsets.dtype)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    contacts = np.empty((n, k), dtype=offsets.dtype)
+    network_kernels.write_contacts(starts, offsets, draws, float(beta), *halves, contacts)
     return contacts
 
 

@@ -4,13 +4,38 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pydantic import ConfigDict
+
 from wakusim.scenarios.schema import Border, Enforcement, State
 from wakusim.scenarios.timeline import PolicySchedule
 
 
+class FrozenBorder(Border):
+    """A month's border policy; read-only (a run shares it between months)."""
+
+    model_config = ConfigDict(frozen=True)
+
+
+class FrozenEnforcement(Enforcement):
+    """A month's enforcement; read-only (a run shares it between months)."""
+
+    model_config = ConfigDict(frozen=True)
+
+
+class FrozenState(State):
+    """A month's state demands; read-only (a run shares it between months)."""
+
+    model_config = ConfigDict(frozen=True)
+
+
 @dataclass(frozen=True)
 class Policy:
-    """Border policy, enforcement and state demands in force in one month."""
+    """Border policy, enforcement and state demands in force in one month.
+
+    The policy and its parts are read-only: :func:`wakusim.core.engine.run`
+    builds each distinct policy of a timeline once and uses it in every month
+    it is in force.
+    """
 
     border: Border
     enforcement: Enforcement
@@ -47,7 +72,7 @@ def policy_from_values(values: dict[str, object]) -> Policy:
         parts["enforcement"][name] = int(round(float(parts["enforcement"][name])))
     parts["border"]["smuggling_open"] = bool(parts["border"]["smuggling_open"])
     return Policy(
-        border=Border.model_construct(**parts["border"]),
-        enforcement=Enforcement.model_construct(**parts["enforcement"]),
-        state=State.model_construct(**parts["state"]),
+        border=FrozenBorder.model_construct(**parts["border"]),
+        enforcement=FrozenEnforcement.model_construct(**parts["enforcement"]),
+        state=FrozenState.model_construct(**parts["state"]),
     )

@@ -176,3 +176,18 @@ def test_trade_leaves_state_alone(make_scenario, make_policy, make_state):
     # the outcome keeps its own copies of the mode and the company
     assert not np.shares_memory(out.mode, state.population.mode)
     assert not np.shares_memory(out.company, state.population.company)
+
+
+@pytest.mark.parametrize("mode", [PARTNER, MEMBER])
+@pytest.mark.parametrize("bad", [NO_COMPANY, 4, 1000])
+def test_trade_refuses_a_trader_without_a_valid_company(
+    make_scenario, make_policy, make_state, mode, bad
+):
+    """Later kernels index companies by a partner's or member's company without checks."""
+    scenario = make_scenario()
+    rng = np.random.default_rng(4)
+    state = random_state(make_state, scenario, rng, 500, 4)
+    state.population.mode[17] = mode
+    state.population.company[17] = bad
+    with pytest.raises(ValueError, match="company is out of range"):
+        trade(state, make_policy(scenario), scenario)

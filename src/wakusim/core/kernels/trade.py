@@ -61,6 +61,12 @@ def invest(
         member).
     attached_rows
         The rows of the partners and members, ascending.
+
+    Raises
+    ------
+    ValueError
+        If a partner's or member's company is not in ``0 .. n_companies - 1``
+        (the month's later kernels index companies by it unchecked).
     """
     n_smugglers = 0
     n_attached = 0
@@ -89,7 +95,10 @@ def invest(
         n_attached += (m == PARTNER) | (m == MEMBER)
     outside = np.zeros(n_companies)
     for j in range(n_attached):
-        outside[attached_company[j]] += attached_wanted[j]
+        c = attached_company[j]
+        if c < 0 or c >= n_companies:  # (an index out of range would not be caught below)
+            raise ValueError("a partner's or member's company is out of range")
+        outside[c] += attached_wanted[j]
     return (
         outside,
         smuggled[:n_smugglers],

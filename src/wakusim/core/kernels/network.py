@@ -1,0 +1,109 @@
+"""Compiled construction of the small-world contact array (:mod:`wakusim.core.network`).
+
+The plain construction draws one uniform per tie into an ``N x k`` float
+array (2 GB at 25 million individuals), compares it with ``beta`` and finds
+the rewired ties with ``numpy.nonzero``. Here each block of rows computes its
+own piece of the same PCG64 stream (:mod:`wakusim.core.kernels.draws`) twice:
+once to count its rewired ties, once to write its rows, lattice ties or, for
+the rewired, the next of the new contacts drawn meanwhile by NumPy. No
+per-tie array but the result is made, and the ties, draws and generator state
+are the plain construction's.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from wakusim.core.kernels import kernel
+from wakusim.core.kernels.draws import MULT_HI, MULT_LO, _mul_add, _uniform, advance
+
+ROWS = 1 << 14  # rows per block
+
+
+@kernel(parallel=True, min_rows=0)
+def count_rewired(
+    block_rows: np.ndarray,
+    n: int,
+    k: int,
+    beta: float,
+    hi: np.uint64,
+    lo: np.uint64,
+    inc_hi: np.uint64,
+    inc_lo: np.uint64,
+) -> np.ndarray:
+    """Count the rewired ties in each block of rows (uniform of the tie below ``beta``).
+
+    Parameters
+    ----------
+    block_rows
+        First row of each block (blocks of :data:`ROWS` rows); only its length is read
+        (it sizes the threaded loop).
+    n, k
+        Individuals and ties per individual; tie ``(i, s)`` uses the uniform
+        ``i * k + s`` of the stream.
+    beta
+        Rewiring probability.
+    hi, lo, inc_hi, inc_lo
+        The generator's PCG64 state and increment, as (high, low) uint64 halves.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``int64`` rewired ties per block.
+    """
+    n_blocks = block_rows.shape[0]
+    counts = np.zeros(n_blocks, dtype=np.int64)
+    for b in numba.prange(n_blocks):
+        first, last = b * ROWS, min(n, (b + 1) * ROWS)
+        h, low = advance(hi, lo, inc_hi, inc_lo, first * k)
+        count = 0
+        for _ in range((last - first) * k):
+            h, low = _mul_add(h, low, MULT_HI, MULT_LO, inc_hi, inc_lo)
+            count += _uniform(h, low) < beta
+        counts[b] = count
+    return counts
+
+
+@kernel(parallel=True, min_rows=0)
+def write_contacts(
+    starts: np.ndarray,
+    offsets: np.ndarray,
+    draws: np.ndarray,
+    beta: float,
+    hi: np.uint64,
+    lo: np.uint64,
+    inc_hi: np.uint64,
+    inc_lo: np.uint64,
+    contacts: np.ndarray,
+) -> None:
+    """Write the contact array: lattice ties ``(i + offset) mod n``, rewired ties drawn.
+
+    Parameters
+    ----------
+    starts
+        Per block, the number of rewired ties in the blocks before it (its first draw).
+    offsets
+        The ``k`` lattice offsets of a row.
+    draws
+        One uniform draw over ``0 .. n - 2`` per rewired tie, in row-major order; a draw
+        at or above the row ``i`` stands for one more (no tie to oneself).
+    beta, hi, lo, inc_hi, inc_lo
+        As for :func:`count_rewired` (the same uniforms).
+    contacts
+        ``N x k`` output.
+    """
+    n, k = contacts.shape
+    for b in numba.prange(starts.shape[0]):
+        first, last = b * ROWS, min(n, (b + 1) * ROWS)
+        h, low = advance(hi, lo, inc_hi, inc_lo, first * k)
+        at = starts[b]
+        for i in range(first, last):
+            for s in range(k):
+                h, low = _mul_add(h, low, MULT_HI, MULT_LO, inc_hi, inc_lo)
+                if _uniform(h, low) < beta:
+                    d = draws[at]
+                    at += 1
+                    contacts[i, s] = d + 1 if d >= i else d
+                else:
+                    contacts[i, s] = (i + offsets[s]) % n
