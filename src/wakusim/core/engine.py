@@ -79,32 +79,63 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+# The monthly processes in order, and the record: the names an ``after_process``
+# observer of :func:`run` is called with (after ``"set-up"``, the initial state).
+PROCESSES = (
+    "1 policy",
+    "2 expectations",
+    "3 companies decide",
+    "4 individuals decide",
+    "5 trade and market",
+    "6 enforcement",
+    "7 learning",
+    "8 accounting",
+    "  records",
+)
+
+
+def _ignore(name: str) -> None:
+    """Observe nothing (the default observer of :func:`step`)."""
+
+
 def step(
     state: ModelState,
     policy: Policy,
     campaigns: list[Campaign],
     scenario: Scenario,
     rng: np.random.Generator,
+    after_process: Callable[[str], None] = _ignore,
 ) -> dict[str, Any]:
-    """Advance the state by one month and return the month's observables."""
+    """Advance the state by one month and return the month's observables.
+
+    ``after_process(name)`` is called after each process and after the record,
+    with its name in :data:`PROCESSES` (for profiling; it must not change the state).
+    """
+    done = iter(PROCESSES)
     # 1 policy is given; with learning off, beliefs are the true risks.
     if not scenario.learning.enabled:
         set_true_beliefs(state.population, policy)
         set_true_inspection(state.companies, policy)
+    after_process(next(done))
     # 2 expectations from last month's market.
     market = state.market
     market.expected_margin = update_expectation(
         market.expected_margin, market.price - 1.0, scenario.market.expectation_weight
     )
+    after_process(next(done))
     # 3 companies decide.
     decide_partners(state.companies, market.expected_margin, state.partners_last, policy, scenario)
+    after_process(next(done))
     # 4 individuals decide.
     revise_modes(state, policy, scenario, rng)
+    after_process(next(done))
     # 5 trade and market.
     outcome = trade(state, policy, scenario)
     market.price = outcome.price
+    after_process(next(done))
     # 6 enforcement.
     caught = enforce(state, outcome, policy, rng)
+    after_process(next(done))
     # 7 learning.
     learn(
         state.population,
@@ -116,9 +147,13 @@ def step(
         state.companies.size,
     )
     update_company_beliefs(state.companies, caught.inspected, policy, scenario.learning)
+    after_process(next(done))
     # 8 accounting and records.
     ledger = account(state, outcome, caught, policy, scenario)
-    return month_record(state, policy, outcome, caught, ledger, market.expected_margin)
+    after_process(next(done))
+    record = month_record(state, policy, outcome, caught, ledger, market.expected_margin)
+    after_process(next(done))
+    return record
 
 
 def run(
@@ -126,6 +161,7 @@ def run(
     rng: RngLike = None,
     progress: Callable[[int, int], None] | None = None,
     keep_state: bool = False,
+    after_process: Callable[[str], None] = _ignore,
 ) -> RunOutput:
     """Simulate a scenario month by month.
 
@@ -140,6 +176,11 @@ def run(
         Called as ``progress(done, total)`` after every month (warm-up included).
     keep_state
         Keep the final state in the output (for inspection and tests).
+    after_process
+        Called as ``after_process(name)`` once the initial state is drawn
+        (``"set-up"``) and then after each process of every month and its
+        record (names in :data:`PROCESSES`): a profiler's clock
+        (``benchmarks/bench_processes.py``). It must not change the state.
     """
     generator, seed_info = resolve_rng(rng, scenario.seed)
     schedule: PolicySchedule = compile_timeline(scenario)
@@ -150,8 +191,9 @@ def run(
     # Each month reuses the memory the month before freed (no fresh pages to fault in).
     with keep_freed_memory():
         state = initial_state(scenario, first, generator)
+        after_process("set-up")
         for w in range(scenario.warmup_months):
-            step(state, first, [], scenario, generator)
+            step(state, first, [], scenario, generator, after_process)
             if progress:
                 progress(w + 1, total)
         for t in range(scenario.n_months):
@@ -161,7 +203,8 @@ def run(
                 policies[key] = policy_from_values(values)
             policy = policies[key]
             record = {"month": month_label(schedule.start_month + t)}
-            record.update(step(state, policy, schedule.campaigns.get(t, []), scenario, generator))
+            campaigns = schedule.campaigns.get(t, [])
+            record.update(step(state, policy, campaigns, scenario, generator, after_process))
             record.update({f"policy.{k}": v for k, v in values.items()})
             records.append(record)
             if progress:
