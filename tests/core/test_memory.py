@@ -12,14 +12,17 @@ from wakusim.core.memory import _glibc, keep_freed_memory
 
 # A fresh process (default allocator settings) frees 96 MB of arrays at once, five times,
 # outside the block, inside it, and after it; it prints the minor page faults of each.
+# SIZE is the length of each of the 12 arrays (1,000,000 float64: 8 MB each).
 CHURN = """
-import json, resource, numpy as np
+import json, resource, sys, numpy as np
 from wakusim.core.memory import keep_freed_memory
+
+SIZE = int(sys.argv[1])
 
 def churn():
     before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     for _ in range(5):
-        arrays = [np.ones(1_000_000) for _ in range(12)]
+        arrays = [np.ones(SIZE) for _ in range(12)]
         del arrays
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
 
@@ -34,9 +37,13 @@ needs_glibc = pytest.mark.skipif(_glibc() is None, reason="mallopt is glibc's")
 
 
 @needs_glibc
-def test_freed_memory_is_reused_within_the_block_and_returned_after():
+@pytest.mark.parametrize(
+    "size",
+    [1_000_000, 5_000_000],  # 8 MB arrays (under the mmap threshold) and 40 MB ones (over it)
+)
+def test_freed_memory_is_reused_within_the_block_and_returned_after(size):
     out = subprocess.run(
-        [sys.executable, "-c", CHURN], capture_output=True, text=True, check=True
+        [sys.executable, "-c", CHURN, str(size)], capture_output=True, text=True, check=True
     ).stdout
     faults = json.loads(out.splitlines()[-1])
     assert faults["applied"]
@@ -77,9 +84,11 @@ def test_nested_blocks_restore_the_defaults_only_when_the_last_closes(monkeypatc
             assert outer and inner
         assert libc.calls == [
             ("mallopt", memory.M_MMAP_THRESHOLD, memory.HEAP_UP_TO),
+            ("mallopt", memory.M_MMAP_MAX, memory.NO_MAPPINGS),
             ("mallopt", memory.M_TRIM_THRESHOLD, memory.KEEP),
         ]
-    assert libc.calls[2:] == [
+    assert libc.calls[3:] == [
+        ("mallopt", memory.M_MMAP_MAX, memory.DEFAULT_MMAP_MAX),
         ("mallopt", memory.M_TRIM_THRESHOLD, memory.DEFAULT_TRIM),
         ("malloc_trim", 0),
     ]
