@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from wakusim.core.draws import SPLIT_MIN, uniforms
+from wakusim.core.draws import COMPILED_MIN, uniforms
 
 
 def _then(rng: np.random.Generator) -> list[np.ndarray]:
@@ -29,7 +29,16 @@ def _assert_same_state(x: object, y: object) -> None:
 
 @pytest.mark.parametrize(
     "n",
-    [0, 1, 1000, SPLIT_MIN - 1, SPLIT_MIN, SPLIT_MIN + 1, 3 * SPLIT_MIN + 7, 16 * SPLIT_MIN + 5],
+    [
+        0,
+        1,
+        1000,
+        COMPILED_MIN - 1,
+        COMPILED_MIN,
+        COMPILED_MIN + 1,
+        3 * COMPILED_MIN + 7,
+        16 * COMPILED_MIN + 5,
+    ],
 )
 @pytest.mark.parametrize("bitgen", [np.random.PCG64, np.random.PCG64DXSM, np.random.MT19937])
 @pytest.mark.parametrize("buffered", [False, True])

@@ -141,7 +141,8 @@ def test_compiled_rewiring_equals_numpy(n, k, beta, seed, buffered, threads):
 
 def test_other_bit_generators_take_the_numpy_path():
     n, k, beta = 300, 6, 0.4
-    rng = np.random.Generator(np.random.MT19937(8))
+    rng, reference = (np.random.Generator(np.random.MT19937(8)) for _ in range(2))
     got = small_world_contacts(n, k, beta, rng)
-    expected = plain_small_world(n, beta, _offsets(k), np.random.Generator(np.random.MT19937(8)))
+    expected = plain_small_world(n, beta, _offsets(k), reference)
     np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(rng.random(5), reference.random(5))

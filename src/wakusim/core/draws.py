@@ -14,7 +14,7 @@ import numpy as np
 
 from wakusim.core.kernels.draws import fill_uniforms
 
-SPLIT_MIN = 1 << 16  # draws from which the compiled fill is used
+COMPILED_MIN = 1 << 16  # draws from which the compiled fill is used
 _LOW = (1 << 64) - 1
 
 
@@ -29,7 +29,7 @@ def uniforms(rng: np.random.Generator, n: int) -> np.ndarray:
         Number of uniforms in ``[0, 1)``.
     """
     bitgen = rng.bit_generator
-    if n < SPLIT_MIN or type(bitgen) is not np.random.PCG64:
+    if n < COMPILED_MIN or type(bitgen) is not np.random.PCG64:
         return rng.random(n)
     state = bitgen.state
     s, inc = state["state"]["state"], state["state"]["inc"]

@@ -209,7 +209,8 @@ def run(
             records.append(record)
             if progress:
                 progress(scenario.warmup_months + t + 1, total)
+        # Freed inside the block, so that its end gives the memory back (see core/memory.py).
+        final_state = state if keep_state else None
+        del state
     markers = [(month_label(schedule.start_month + t), label) for t, label in schedule.markers]
-    return RunOutput(
-        records=records, markers=markers, seed=seed_info, final_state=state if keep_state else None
-    )
+    return RunOutput(records=records, markers=markers, seed=seed_info, final_state=final_state)

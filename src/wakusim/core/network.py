@@ -36,11 +36,11 @@ def small_world_contacts(n: int, k: int, beta: float, rng: np.random.Generator) 
     Returns
     -------
     numpy.ndarray
-        ``int32`` (or ``int64`` beyond 2**31 individuals) array; row ``i`` holds the
+        ``int32`` (or ``int64`` from about 2**31 individuals) array; row ``i`` holds the
         contacts of ``i``, never ``i`` itself.
     """
     k = min(k, n - 1 - (n - 1) % 2) if n > 2 else min(k, n - 1)
-    dtype = np.int32 if n < 2**31 else np.int64
+    dtype = np.int32 if n + k < 2**31 else np.int64  # the lattice sums i + k / 2 in it
     half = k // 2
     offsets = np.concatenate([np.arange(1, half + 1), -np.arange(1, half + 1)]).astype(dtype)
     if beta > 0 and n > 1 and type(rng.bit_generator) is np.random.PCG64:

@@ -32,14 +32,25 @@ class FrozenState(State):
 class Policy:
     """Border policy, enforcement and state demands in force in one month.
 
-    The policy and its parts are read-only: :func:`wakusim.core.engine.run`
-    builds each distinct policy of a timeline once and uses it in every month
-    it is in force.
+    The policy and its parts are read-only (parts given as a scenario's editable
+    sections are copied): :func:`wakusim.core.engine.run` builds each distinct
+    policy of a timeline once and uses it in every month it is in force.
     """
 
     border: Border
     enforcement: Enforcement
     state: State
+
+    def __post_init__(self) -> None:
+        """Hold read-only copies of parts given as the scenario's editable sections."""
+        for name, frozen in (
+            ("border", FrozenBorder),
+            ("enforcement", FrozenEnforcement),
+            ("state", FrozenState),
+        ):
+            part = getattr(self, name)
+            if not isinstance(part, frozen):
+                object.__setattr__(self, name, frozen.model_construct(**dict(part)))
 
     @property
     def smuggler_risk(self) -> float:

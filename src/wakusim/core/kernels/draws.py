@@ -4,11 +4,12 @@
 from a given state: PCG64 is a 128-bit linear congruential generator
 (``s <- a s + c mod 2**128``) whose output is the XSL-RR permutation of the new
 state, and a float64 uniform is the output's top 53 bits times ``2**-53``. The
-array is cut into :data:`STREAMS` fixed pieces; each starts from the state
-jumped ahead to its first draw (:func:`advance`, O(log n) steps), two pieces per
-thread in turn and several in lockstep within a thread (so the multiplications
-of one do not wait for the other). The pieces do not depend on the number of
-threads, and neither do the draws.
+array is cut into :data:`STREAMS` fixed pieces, each started from the state
+jumped ahead to its first draw (:func:`advance`, O(log n) steps). The pieces
+come in :data:`GROUPS` groups of :data:`LANES`, one group at a time per thread;
+a group's pieces are stepped in lockstep (so the multiplications of one do not
+wait for another's). The pieces do not depend on the number of threads, and
+neither do the draws.
 
 The 128-bit arithmetic is LLVM's ``i128`` (:func:`_mul_add`), reached through
 numba intrinsics.
@@ -27,7 +28,7 @@ from wakusim.core.kernels import kernel
 # PCG64's multiplier (numpy's PCG_DEFAULT_MULTIPLIER_128), high and low halves.
 MULT_HI = np.uint64(0x2360_ED05_1FC6_5DA4)
 MULT_LO = np.uint64(0x4385_DF64_9FCC_F645)
-GROUPS = 2  # pieces run on threads: one per core of the reference machine
+GROUPS = 8  # groups of pieces shared out among the threads (up to 8 threads at work)
 LANES = 4  # pieces stepped in lockstep within a group
 STREAMS = GROUPS * LANES
 _U64 = types.uint64

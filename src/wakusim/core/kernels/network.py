@@ -5,9 +5,9 @@ array (2 GB at 25 million individuals), compares it with ``beta`` and finds
 the rewired ties with ``numpy.nonzero``. Here each block of rows computes its
 own piece of the same PCG64 stream (:mod:`wakusim.core.kernels.draws`) twice:
 once to count its rewired ties, once to write its rows, lattice ties or, for
-the rewired, the next of the new contacts drawn meanwhile by NumPy. No
-per-tie array but the result is made, and the ties, draws and generator state
-are the plain construction's.
+the rewired, the next of the new contacts drawn meanwhile by NumPy. No float
+or boolean array per tie is made (only the result, and one integer per rewired
+tie), and the ties, draws and generator state are the plain construction's.
 """
 
 from __future__ import annotations
