@@ -471,30 +471,30 @@ def _seeds_by_scenario(seeds: list[int], counterfactual: list[int]) -> dict[str,
     return {s: seeds if s == "history" else counterfactual for s in scenarios_of()}
 
 
+def _seed_options(command: argparse.ArgumentParser, seeds: int) -> None:
+    """Add ``--seeds`` (of history, default ``seeds``) and ``--counterfactual-seeds``."""
+    command.add_argument(
+        "--seeds", type=int, default=seeds, help=f"seeds of history (default {seeds})"
+    )
+    command.add_argument(
+        "--counterfactual-seeds",
+        type=int,
+        default=None,
+        metavar="S",
+        help="seeds of no-crackdown (default: as --seeds)",
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: ``make`` or ``check``; returns the exit code."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     make = commands.add_parser("make", help="run seeds 0..S-1 and store the reference")
-    make.add_argument("--seeds", type=int, default=40, help="seeds of history (default 40)")
-    make.add_argument(
-        "--counterfactual-seeds",
-        type=int,
-        default=None,
-        metavar="S",
-        help="seeds of no-crackdown (default: as --seeds)",
-    )
+    _seed_options(make, 40)
     make.add_argument("--size", type=int, default=DEFAULT_SIZE, help="population size")
     make.add_argument("--out", type=Path, default=REFERENCE_PATH)
     check = commands.add_parser("check", help="compare the current code with the reference")
-    check.add_argument("--seeds", type=int, default=20, help="seeds of history (default 20)")
-    check.add_argument(
-        "--counterfactual-seeds",
-        type=int,
-        default=None,
-        metavar="S",
-        help="seeds of no-crackdown (default: as --seeds)",
-    )
+    _seed_options(check, 20)
     check.add_argument("--reference", type=Path, default=REFERENCE_PATH)
     check.add_argument("--threshold", type=float, default=Z_THRESHOLD, help="largest |z| passing")
     check.add_argument(

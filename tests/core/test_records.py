@@ -7,14 +7,15 @@ import math
 import numpy as np
 import pytest
 
+from wakusim.core.kernels import records as records_kernels
 from wakusim.core.processes.accounting import Ledger
 from wakusim.core.processes.enforcement import EnforcementOutcome
 from wakusim.core.processes.trade import TradeOutcome
 from wakusim.core.records import (
     BACKGROUND_MIN,
+    GROUP_BOUNDS,
     WEALTH_GROUPS,
     _gini_sorted,
-    _group_edges,
     _in_background,
     _member_shares,
     gini,
@@ -226,7 +227,7 @@ def test_group_edges_are_numpys_quantiles(n, n_detained):
     detained[:ties] = free[:ties]  # detained with the wealth of some of the free
     everyone = np.sort(np.concatenate([free, detained]))
     expected = np.quantile(free, np.linspace(0, 1, WEALTH_GROUPS + 1)[1:-1])
-    edges = _group_edges(everyone, np.sort(detained), WEALTH_GROUPS)
+    edges = records_kernels.group_edges(everyone, np.sort(detained), GROUP_BOUNDS)
     assert np.array_equal(edges, expected)
 
 

@@ -18,6 +18,29 @@ COMPILED_MIN = 1 << 16  # draws from which the compiled fill is used
 _LOW = (1 << 64) - 1
 
 
+def pcg64_halves(bitgen: np.random.PCG64) -> tuple[np.uint64, np.uint64, np.uint64, np.uint64]:
+    """Return a PCG64's state and increment as (high, low) uint64 halves (the kernels' form)."""
+    s = bitgen.state["state"]
+    state, inc = s["state"], s["inc"]
+    return (
+        np.uint64(state >> 64),
+        np.uint64(state & _LOW),
+        np.uint64(inc >> 64),
+        np.uint64(inc & _LOW),
+    )
+
+
+def move_pcg64(bitgen: np.random.PCG64, hi: np.uint64, lo: np.uint64) -> None:
+    """Set a PCG64's state to ``(hi, lo)``, after float64 draws a kernel computed from it.
+
+    The buffered 32-bit half-draw (``has_uint32``) is kept: float64 draws never
+    touch it (``PCG64.advance`` would drop it).
+    """
+    state = bitgen.state
+    state["state"]["state"] = (int(hi) << 64) | int(lo)
+    bitgen.state = state
+
+
 def uniforms(rng: np.random.Generator, n: int) -> np.ndarray:
     """Return ``rng.random(n)``, drawn by compiled threads when ``n`` is large.
 
@@ -31,13 +54,6 @@ def uniforms(rng: np.random.Generator, n: int) -> np.ndarray:
     bitgen = rng.bit_generator
     if n < COMPILED_MIN or type(bitgen) is not np.random.PCG64:
         return rng.random(n)
-    state = bitgen.state
-    s, inc = state["state"]["state"], state["state"]["inc"]
     out = np.empty(n)
-    hi, lo = fill_uniforms(
-        out, np.uint64(s >> 64), np.uint64(s & _LOW), np.uint64(inc >> 64), np.uint64(inc & _LOW)
-    )
-    # float64 draws never touch the buffered 32-bit half-draw (``has_uint32``).
-    state["state"]["state"] = (int(hi) << 64) | int(lo)
-    bitgen.state = state
+    move_pcg64(bitgen, *fill_uniforms(out, *pcg64_halves(bitgen)))
     return out

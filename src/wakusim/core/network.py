@@ -13,10 +13,9 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 
+from wakusim.core.draws import move_pcg64, pcg64_halves
 from wakusim.core.kernels import network as network_kernels
 from wakusim.core.kernels.draws import advance
-
-_LOW = (1 << 64) - 1
 
 
 def small_world_contacts(n: int, k: int, beta: float, rng: np.random.Generator) -> np.ndarray:
@@ -80,16 +79,10 @@ def _compiled_small_world(
     """
     k = offsets.size
     bitgen = rng.bit_generator
-    state = bitgen.state
-    s, inc = state["state"]["state"], state["state"]["inc"]
-    halves = (np.uint64(s >> 64), np.uint64(s & _LOW), np.uint64(inc >> 64), np.uint64(inc & _LOW))
-    blocks = np.arange(0, n, network_kernels.ROWS)
-    counts = network_kernels.count_rewired(blocks, n, k, float(beta), *halves)
-    # Past the uniforms (float64 draws leave the buffered 32-bit half-draw alone, which
-    # PCG64.advance would drop).
-    after_hi, after_lo = advance(*halves, n * k)
-    state["state"]["state"] = (int(after_hi) << 64) | int(after_lo)
-    bitgen.state = state
+    halves = pcg64_halves(bitgen)
+    counts = np.empty((n + network_kernels.ROWS - 1) // network_kernels.ROWS, dtype=np.int64)
+    network_kernels.count_rewired(counts, n, k, float(beta), *halves)
+    move_pcg64(bitgen, *advance(*halves, n * k))  # past the n * k uniforms
     draws = rng.integers(0, n - 1, size=int(counts.sum()), dtype=offsets.dtype)
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
     contacts = np.empty((n, k), dtype=offsets.dtype)

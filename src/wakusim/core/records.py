@@ -116,17 +116,6 @@ def _bounds(groups: int) -> np.ndarray:
     return GROUP_BOUNDS if groups == WEALTH_GROUPS else np.linspace(0, 1, groups + 1)[1:-1]
 
 
-def _group_edges(everyone: np.ndarray, detained: np.ndarray, groups: int) -> np.ndarray:
-    """``numpy.quantile`` of the free's wealth at the inner group bounds, without sorting it.
-
-    The free's wealth is ``everyone`` (ascending) without ``detained``
-    (ascending); :func:`wakusim.core.kernels.records.group_edges` interpolates
-    with numpy's default (linear) method, step by step, so the edges are those of
-    ``numpy.quantile`` to the last bit.
-    """
-    return records_kernels.group_edges(everyone, detained, _bounds(groups))
-
-
 def _member_shares(
     everyone: np.ndarray, detained: np.ndarray, members: np.ndarray, groups: int
 ) -> np.ndarray | None:

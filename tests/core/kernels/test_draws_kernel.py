@@ -6,18 +6,8 @@ import numba
 import numpy as np
 import pytest
 
+from wakusim.core.draws import pcg64_halves as _state
 from wakusim.core.kernels.draws import STREAMS, advance, fill_uniforms
-
-_LOW = (1 << 64) - 1
-
-
-def _halves(value: int) -> tuple[np.uint64, np.uint64]:
-    return np.uint64(value >> 64), np.uint64(value & _LOW)
-
-
-def _state(bitgen: np.random.PCG64) -> tuple[np.uint64, ...]:
-    s = bitgen.state["state"]
-    return (*_halves(s["state"]), *_halves(s["inc"]))
 
 
 @pytest.mark.parametrize("delta", [0, 1, 2, 3, 7, 1000, 2**31 + 5, 2**40 + 17, 2**63 - 1])

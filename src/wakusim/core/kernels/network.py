@@ -23,7 +23,7 @@ ROWS = 1 << 14  # rows per block
 
 @kernel(parallel=True, min_rows=0)
 def count_rewired(
-    block_rows: np.ndarray,
+    counts: np.ndarray,
     n: int,
     k: int,
     beta: float,
@@ -31,14 +31,13 @@ def count_rewired(
     lo: np.uint64,
     inc_hi: np.uint64,
     inc_lo: np.uint64,
-) -> np.ndarray:
+) -> None:
     """Count the rewired ties in each block of rows (uniform of the tie below ``beta``).
 
     Parameters
     ----------
-    block_rows
-        First row of each block (blocks of :data:`ROWS` rows); only its length is read
-        (it sizes the threaded loop).
+    counts
+        Output: rewired ties per block of :data:`ROWS` rows (one element per block).
     n, k
         Individuals and ties per individual; tie ``(i, s)`` uses the uniform
         ``i * k + s`` of the stream.
@@ -46,15 +45,8 @@ def count_rewired(
         Rewiring probability.
     hi, lo, inc_hi, inc_lo
         The generator's PCG64 state and increment, as (high, low) uint64 halves.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``int64`` rewired ties per block.
     """
-    n_blocks = block_rows.shape[0]
-    counts = np.zeros(n_blocks, dtype=np.int64)
-    for b in numba.prange(n_blocks):
+    for b in numba.prange(counts.shape[0]):
         first, last = b * ROWS, min(n, (b + 1) * ROWS)
         h, low = advance(hi, lo, inc_hi, inc_lo, first * k)
         count = 0
@@ -62,7 +54,6 @@ def count_rewired(
             h, low = _mul_add(h, low, MULT_HI, MULT_LO, inc_hi, inc_lo)
             count += _uniform(h, low) < beta
         counts[b] = count
-    return counts
 
 
 @kernel(parallel=True, min_rows=0)
