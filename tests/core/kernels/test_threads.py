@@ -13,6 +13,7 @@ import pytest
 from wakusim.core.kernels import BLOCK
 from wakusim.core.kernels import choice as choice_kernels
 from wakusim.core.kernels import enforcement as enforcement_kernels
+from wakusim.core.kernels import records as records_kernels
 from wakusim.core.state import DETAINED, MEMBER, NO_COMPANY, OUTSIDE, PARTNER, SMUGGLER
 
 SIZES = [0, 1, BLOCK, 2 * BLOCK, 3 * BLOCK + 1]
@@ -93,3 +94,19 @@ def test_catch_on_threads(n, threads):
         np.testing.assert_array_equal(a, b)
     if n:
         assert exposed[0]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("n", SIZES)
+def test_record_sums_on_threads(n, threads):
+    rng = np.random.default_rng(n + 2)
+    x = rng.standard_normal(n) * 10.0 ** rng.uniform(-3, 6, n)
+    assert _on_threads(records_kernels.ranked_sums, (x,), threads) == (
+        records_kernels.ranked_sums.serial(x)
+    )
+    start = np.array([0, n // 3, n // 2])
+    count = np.array([n // 3, n // 2 - n // 3, n - n // 2])
+    want = records_kernels.segment_moments.serial(x, start, count, True)
+    got = _on_threads(records_kernels.segment_moments, (x, start, count, True), threads)
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -30,12 +30,14 @@ more than it keeps. Large new arrays are avoided (fresh memory is slow to touch)
 from __future__ import annotations
 
 import numpy as np
+from numba import prange
 
 from wakusim.core.kernels import kernel
 from wakusim.core.kernels.pairwise import (
     PAIRWISE_BLOCK,
     combine,
     leaf_sizes,
+    leaf_starts,
     leaf_sum,
     pairwise_sum,
     sum_without,
@@ -73,26 +75,25 @@ def _ranked_leaf(x: np.ndarray, start: int, n: int) -> float:
     return res
 
 
-@kernel()
+@kernel(parallel=True)
 def ranked_sums(x: np.ndarray) -> tuple[float, float]:
     """``x.sum()`` and ``numpy.sum(numpy.arange(1, n + 1) * x)``, to the last bit.
 
-    Both sums have the same leaves; the second is without its two temporary
-    arrays.
+    Both sums have the same leaves, added on several threads; the second is
+    without its two temporary arrays.
     """
     n = x.shape[0]
     sizes = leaf_sizes(n)
+    starts = leaf_starts(sizes, 0)
     leaf_sums = np.empty(sizes.shape[0], dtype=np.float64)
     ranked_leaf_sums = np.empty(sizes.shape[0], dtype=np.float64)
-    start = 0
-    for j in range(sizes.shape[0]):
-        leaf_sums[j] = leaf_sum(x, start, sizes[j])
-        ranked_leaf_sums[j] = _ranked_leaf(x, start, sizes[j])
-        start += sizes[j]
+    for j in prange(sizes.shape[0]):
+        leaf_sums[j] = leaf_sum(x, starts[j], sizes[j])
+        ranked_leaf_sums[j] = _ranked_leaf(x, starts[j], sizes[j])
     return combine(leaf_sums, n), combine(ranked_leaf_sums, n)
 
 
-@kernel()
+@kernel(parallel=True)
 def segment_moments(
     values: np.ndarray, start: np.ndarray, count: np.ndarray, deviations: bool
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -103,7 +104,8 @@ def segment_moments(
     ``x.std()`` (NaN if fewer than two values, or not ``deviations``),
     computed as numpy computes them: the mean is the pairwise sum over ``n``;
     the variance the pairwise sum of ``(x - mean) ** 2`` (each difference
-    multiplied by itself) over ``n``; the deviation its square root.
+    multiplied by itself) over ``n``; the deviation its square root. The
+    leaves of each sum are added on several threads.
     """
     segments = start.shape[0]
     total = np.empty(segments, dtype=np.float64)
@@ -111,7 +113,12 @@ def segment_moments(
     std = np.full(segments, np.nan)
     for s in range(segments):
         a, n = start[s], count[s]
-        total[s] = pairwise_sum(values, a, n)
+        sizes = leaf_sizes(n)
+        starts = leaf_starts(sizes, a)
+        leaf_sums = np.empty(sizes.shape[0], dtype=np.float64)
+        for j in prange(sizes.shape[0]):
+            leaf_sums[j] = leaf_sum(values, starts[j], sizes[j])
+        total[s] = combine(leaf_sums, n)
         if n == 0:
             continue
         m = total[s] / n
@@ -119,10 +126,12 @@ def segment_moments(
         if n < 2 or not deviations:
             continue
         squares = np.empty(n, dtype=np.float64)
-        for i in range(n):
-            d = values[a + i] - m
-            squares[i] = d * d
-        std[s] = np.sqrt(pairwise_sum(squares, 0, n) / n)
+        for j in prange(sizes.shape[0]):
+            for i in range(starts[j] - a, starts[j] - a + sizes[j]):
+                d = values[a + i] - m
+                squares[i] = d * d
+            leaf_sums[j] = leaf_sum(squares, starts[j] - a, sizes[j])
+        std[s] = np.sqrt(combine(leaf_sums, n) / n)
     return total, mean, std
 
 
