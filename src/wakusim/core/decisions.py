@@ -15,12 +15,18 @@ and is valued by its certainty equivalent under CRRA utility with the
 individual's coefficient. The value of the mode is the gain in certainty
 equivalent as a share of wealth, ``v_j = (CE_j - W) / W``; the choice among
 feasible modes is multinomial logit with scale ``choice_noise``.
+
+Powers, exponentials and logarithms are the C library's
+(:mod:`wakusim.core.kernels.libm`), as in the compiled choice kernel: numpy's
+own vectorised versions differ in the last bit on some processors, which
+would move a draw that falls exactly on a boundary.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from wakusim.core.kernels import libm
 from wakusim.core.policy import Policy
 from wakusim.core.state import MEMBER, OUTSIDE, PARTNER, SMUGGLER
 from wakusim.scenarios.schema import Scenario
@@ -90,10 +96,11 @@ def certainty_equivalent(
     one = np.abs(gamma - 1.0) < 1e-9
     e = np.where(one, 0.5, 1.0 - gamma)
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        ce = ((1.0 - p) * a**e + p * b**e) ** (1.0 / e)
+        mix = (1.0 - p) * libm.power(a, e) + p * libm.power(b, e)
+        ce = libm.power(mix, 1.0 / e)
         if one.any():  # log utility, only where gamma is 1
             one, p, a, b = np.broadcast_arrays(one, p, a, b)
-            ce[one] = np.exp((1.0 - p[one]) * np.log(a[one]) + p[one] * np.log(b[one]))
+            ce[one] = libm.exp((1.0 - p[one]) * libm.log(a[one]) + p[one] * libm.log(b[one]))
     return scale * ce
 
 
@@ -151,7 +158,7 @@ def choice_probabilities(values: np.ndarray, feasible: np.ndarray, noise: float)
     """
     z = np.where(feasible, values / noise, -np.inf)
     z -= z.max(axis=1, keepdims=True)
-    w = np.exp(z)
+    w = libm.exp(z)
     return w / w.sum(axis=1, keepdims=True)
 
 
