@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from wakusim.core.decisions import choice_probabilities, draw_choices, margin_shares, mode_values
+from wakusim.core.kernels import BLOCK
 from wakusim.core.kernels import choice as kernel
 from wakusim.core.policy import Policy
 from wakusim.core.processes.choice import (
@@ -155,10 +156,10 @@ def test_revisers_and_member_counts(seed, n, make_scenario, make_policy, make_st
             )
 
 
-@pytest.mark.parametrize("seed", range(5))
-def test_sort_out_equals_the_array_formulation(seed):
+@pytest.mark.parametrize(("seed", "n"), [(s, 3000) for s in range(5)] + [(5, 2 * BLOCK + 5)])
+def test_sort_out_equals_the_array_formulation(seed, n):
     rng = np.random.default_rng(seed)
-    n, m = 3000, 7
+    m = 7
     choice = rng.integers(0, 4, n).astype(np.int8)
     old_mode = rng.integers(0, 4, n).astype(np.int8)
     old_company = np.where(old_mode >= PARTNER, rng.integers(-1, m, n), NO_COMPANY).astype(np.int32)

@@ -13,6 +13,7 @@ import pytest
 from wakusim.core.kernels import BLOCK
 from wakusim.core.kernels import choice as choice_kernels
 from wakusim.core.kernels import enforcement as enforcement_kernels
+from wakusim.core.kernels import learning as learning_kernels
 from wakusim.core.kernels import records as records_kernels
 from wakusim.core.state import DETAINED, MEMBER, NO_COMPANY, OUTSIDE, PARTNER, SMUGGLER
 
@@ -110,3 +111,39 @@ def test_record_sums_on_threads(n, threads):
     got = _on_threads(records_kernels.segment_moments, (x, start, count, True), threads)
     for a, b in zip(got, want, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("n", SIZES)
+def test_partner_arrests_on_threads(n, threads):
+    rng, mode, company, draw = _population(n, n + 3)
+    caught = draw < 0.1
+    code = learning_kernels.channel_codes(mode, caught, SMUGGLER, PARTNER)
+    want = learning_kernels.partner_arrests.serial(code, company, M)
+    np.testing.assert_array_equal(
+        _on_threads(learning_kernels.partner_arrests, (code, company, M), threads), want
+    )
+    partner = mode == PARTNER
+    np.testing.assert_array_equal(want[0], np.bincount(company[partner], minlength=M))
+    np.testing.assert_array_equal(want[1], np.bincount(company[partner & caught], minlength=M))
+    if n > 2 * BLOCK:  # a partner's company out of range in the last block, on threads too
+        company[-1], mode[-1] = M, PARTNER
+        code = learning_kernels.channel_codes(mode, caught, SMUGGLER, PARTNER)
+        with pytest.raises(ValueError, match="out of range"):
+            _on_threads(learning_kernels.partner_arrests, (code, company, M), threads)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("n", SIZES)
+def test_commit_choices_on_threads(n, threads):
+    rng, _, _, _ = _population(n, n + 5)
+    choice = rng.integers(0, 4, n).astype(np.int8)
+    company = rng.integers(-1, M, n).astype(np.int32)
+    idx = np.sort(rng.choice(2 * n, size=n, replace=False)) if n else np.zeros(0, np.int64)
+    mode = rng.integers(0, 5, 2 * n).astype(np.int8)
+    firm = rng.integers(-1, M, 2 * n).astype(np.int32)
+    want_mode, want_firm = mode.copy(), firm.copy()
+    choice_kernels.commit_choices.serial(idx, choice, company, want_mode, want_firm)
+    _on_threads(choice_kernels.commit_choices, (idx, choice, company, mode, firm), threads)
+    np.testing.assert_array_equal(mode, want_mode)
+    np.testing.assert_array_equal(firm, want_firm)

@@ -361,7 +361,7 @@ def give_posts(
             refused[idx[at]] = True
 
 
-@kernel()
+@kernel(parallel=True)
 def commit_choices(
     idx: np.ndarray,
     choice: np.ndarray,
@@ -369,8 +369,11 @@ def commit_choices(
     mode: np.ndarray,
     company: np.ndarray,
 ) -> None:
-    """Write the revisers' modes, and companies for partners and members (else -1), in place."""
-    for j in range(idx.shape[0]):
+    """Write the revisers' modes, and companies for partners and members (else -1), in place.
+
+    The revisers' rows are distinct, so they are written on several threads.
+    """
+    for j in prange(idx.shape[0]):
         i = idx[j]
         m = choice[j]
         mode[i] = m

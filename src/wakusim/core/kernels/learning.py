@@ -18,7 +18,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from wakusim.core.kernels import kernel
+from wakusim.core.kernels import BLOCK, kernel
 
 # Bits of an individual's code.
 SMUGGLED, SMUGGLER_CAUGHT, PARTNERED, PARTNER_CAUGHT = (np.uint8(1 << b) for b in range(4))
@@ -65,9 +65,12 @@ FIELD = np.uint64(0xFFFF)
 FIELD_MAX = 0xFFFF
 
 
-@kernel()
+@kernel(parallel=True)
 def partner_arrests(code: np.ndarray, company: np.ndarray, n_companies: int) -> np.ndarray:
-    """Partners and partners caught at each company (a plain sequential count).
+    """Partners and partners caught at each company.
+
+    Blocks of :data:`~wakusim.core.kernels.BLOCK` rows are counted on several
+    threads and their (integer) counts added.
 
     Parameters
     ----------
@@ -88,16 +91,25 @@ def partner_arrests(code: np.ndarray, company: np.ndarray, n_companies: int) -> 
     ValueError
         If a partner's company is not in ``0 .. n_companies - 1``.
     """
+    n = code.shape[0]
+    n_blocks = max((n + BLOCK - 1) // BLOCK, 1)
+    in_block = np.zeros((n_blocks, 2, n_companies), dtype=np.int64)
+    out_of_range = np.zeros(n_blocks, dtype=np.bool_)
+    for b in numba.prange(n_blocks):
+        for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
+            c = code[i]
+            if c & PARTNERED:
+                firm = company[i]
+                if firm < 0 or firm >= n_companies:
+                    out_of_range[b] = True
+                else:
+                    in_block[b, 0, firm] += 1
+                    in_block[b, 1, firm] += (c & PARTNER_CAUGHT) != 0
+    if out_of_range.any():
+        raise ValueError("a partner's company is out of range")
     counts = np.zeros((2, n_companies), dtype=np.int64)
-    for i in range(code.shape[0]):
-        c = code[i]
-        if c & PARTNERED:
-            firm = company[i]
-            if firm < 0 or firm >= n_companies:
-                raise ValueError("a partner's company is out of range")
-            counts[0, firm] += 1
-            if c & PARTNER_CAUGHT:
-                counts[1, firm] += 1
+    for b in range(n_blocks):
+        counts += in_block[b]
     return counts
 
 
