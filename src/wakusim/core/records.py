@@ -39,8 +39,8 @@ from wakusim.core.state import (
 
 WEALTH_GROUPS = 10
 T = TypeVar("T")
-# From this many individuals on, the wealth sort runs on another thread, beside the two
-# tallies (below, a thread costs more than it saves).
+# From this many individuals on, the wealth sort and the tally of the modes run on other
+# threads, beside the tally of the trade (below, a thread costs more than it saves).
 BACKGROUND_MIN = 1 << 19
 
 
@@ -135,9 +135,10 @@ def _in_background(size: int, work: Callable[[], T]) -> Callable[[], T]:
     """Start ``work`` on another thread; return a function that waits for its result.
 
     numpy's sort and the compiled tallies release the GIL, so they run beside
-    each other on the cores: same values, less time (with two cores, the sort on
-    one and both tallies, one after the other, on the other: a third thread
-    would only compete for the two). For fewer than
+    each other on the cores: same values, less time. The record runs the sort
+    and the tally of the modes each on its own thread beside the tally of the
+    trade (three threads on two cores took 26-29 ms a month at 1e6 where the
+    sort beside both tallies, one after the other, took 27-30 ms). For fewer than
     :data:`BACKGROUND_MIN` individuals, or with numba limited to one
     thread (``NUMBA_NUM_THREADS=1``), ``work`` runs when the result is asked for.
     """
@@ -170,17 +171,18 @@ def month_record(
     """
     pop, comp = state.population, state.companies
     # One sort of everyone's wealth serves the Gini and the wealth groups of the free.
-    # The sort runs beside the tallies of the month's trade and of the end-of-month modes.
+    # The sort and the tally of the end-of-month modes run beside the tally of the trade.
     sorted_wealth = _in_background(pop.size, lambda: np.sort(pop.wealth))
     trading = (SMUGGLER, PARTNER, MEMBER)
+    modes_tally = _in_background(
+        pop.size, lambda: records_kernels.tally_modes(pop.mode, pop.wealth, pop.belief)
+    )
     tally = TradeTally(
         *records_kernels.tally_trade(
             trade.mode, enforcement.caught, trade.deployed, pop.income, ledger.trade_income
         )
     )
-    counts, wealth_detained, wealth_members, belief_sums, wealth_sum = records_kernels.tally_modes(
-        pop.mode, pop.wealth, pop.belief
-    )
+    counts, wealth_detained, wealth_members, belief_sums, wealth_sum = modes_tally()
     # Sums, means and deviations of each trading mode's segment, as numpy's sum, mean and std.
     trading_modes = slice(SMUGGLER, DETAINED)
     seg, moments = tally.start[trading_modes], records_kernels.segment_moments
