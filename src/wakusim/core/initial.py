@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from wakusim.core.kernels import libm
 from wakusim.core.network import small_world_contacts
 from wakusim.core.policy import Policy
 from wakusim.core.state import (
@@ -23,14 +24,17 @@ def initial_state(scenario: Scenario, policy: Policy, rng: np.random.Generator) 
     Everyone starts ``outside`` and reconsiders in the first month; beliefs start
     at the true risks of the first month's policy, worth ``prior_weight``
     observations. The order of draws is fixed (it is part of reproducibility).
+    Exponentials are the C library's (:mod:`wakusim.core.kernels.libm`), not
+    numpy's, whose last bit depends on the processor: the same seed gives the
+    same state on any x86-64 machine with the same C library.
     """
     pop, pref, comp = scenario.population, scenario.preferences, scenario.companies
     n = pop.size
-    wealth = pop.wealth.median * np.exp(pop.wealth.sigma * rng.standard_normal(n))
+    wealth = pop.wealth.median * libm.exp(pop.wealth.sigma * rng.standard_normal(n))
     ra = pref.risk_aversion
-    risk_aversion = np.clip(ra.median * np.exp(ra.sigma * rng.standard_normal(n)), ra.min, ra.max)
+    risk_aversion = np.clip(ra.median * libm.exp(ra.sigma * rng.standard_normal(n)), ra.min, ra.max)
     oa = pref.org_aversion
-    org_aversion = oa.median * np.exp(oa.sigma * rng.standard_normal(n))
+    org_aversion = oa.median * libm.exp(oa.sigma * rng.standard_normal(n))
     contacts = small_world_contacts(n, pop.contacts.degree, pop.contacts.rewiring, rng)
 
     belief = np.empty((2, n), dtype=np.float64)
@@ -52,12 +56,12 @@ def initial_state(scenario: Scenario, policy: Policy, rng: np.random.Generator) 
 
     reference_volume = scenario.market.reference_volume_per_capita * n
     m = comp.count
-    size = np.exp(comp.quota_dispersion * rng.standard_normal(m))
+    size = libm.exp(comp.quota_dispersion * rng.standard_normal(m))
     share = size / size.sum()
     quota = share * comp.quota_ratio * reference_volume
     slots_total = int(round(comp.member_slots_per_1000 * n / 1000.0))
     slots = _apportion(slots_total, share)
-    boldness = comp.boldness.median * np.exp(comp.boldness.sigma * rng.standard_normal(m))
+    boldness = comp.boldness.median * libm.exp(comp.boldness.sigma * rng.standard_normal(m))
     companies = Companies(
         quota=quota,
         funds=comp.own_funds_share * quota,

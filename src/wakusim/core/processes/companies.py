@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from wakusim.core.kernels import libm
 from wakusim.core.policy import Policy
 from wakusim.core.state import Companies
 from wakusim.scenarios.schema import Scenario
@@ -41,7 +42,8 @@ def decide_partners(
     e = policy.enforcement
     permit_volume = companies.quota * policy.border.trade_level
     commission = scenario.companies.partner_commission * max(expected_margin, 0.0) * permit_volume
-    exposed = 1.0 - (1.0 - e.partner_detection) ** np.maximum(partners_last, 1.0)
+    # (the C library's power, as everywhere in a run: numpy's differs by processor)
+    exposed = 1.0 - libm.power(1.0 - e.partner_detection, np.maximum(partners_last, 1.0))
     expected_loss = (
         companies.perceived_inspection
         * exposed
