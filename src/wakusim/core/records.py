@@ -150,7 +150,8 @@ def _in_background(size: int, work: Callable[[], T]) -> Callable[[], T]:
 
     def wait() -> T:
         thread.join()
-        return result[0] if result else work()  # the thread failed: do it here
+        # The thread failed (its traceback is printed): do the work here, where it raises.
+        return result[0] if result else work()
 
     return wait
 

@@ -12,9 +12,12 @@ the halving does. On these: the sum of a contiguous run
 (:func:`sum_without`, a masked sum without the masked array) and of an array
 given by its nonzero elements (:func:`pairwise_sum_sparse`). The record's and
 the accounting's kernels use them, so that their totals are the ones the plain
-numpy formulation gives. The leaves are independent: a threaded kernel adds
-them in a ``prange`` (:func:`leaf_starts`, :func:`leaf_places` and
-:func:`leaf_without` say where each lies) and combines their sums in order.
+numpy formulation gives. The leaves are independent: a threaded kernel can
+add them in a ``prange`` and combine their sums in order (:func:`leaf_starts`
+says where each leaf of a contiguous run starts; the record's rank-weighted
+sum and segment moments do this). :func:`leaf_places` and
+:func:`leaf_without` place and add the leaves of a sum without holes (one
+thread; a threaded caller would need a buffer per thread).
 """
 
 from __future__ import annotations
