@@ -1,9 +1,11 @@
 """An earlier version of wakusim and this one, side by side in one run.
 
 The earlier version (any git revision) is checked out into a temporary git
-worktree; each size then runs in a fresh process once with each version,
-alternating, so that the load of the machine weighs on both alike. Both use
-this tree's ``_child.py`` (a tiny untimed run first, then the timed run).
+worktree; after one untimed short run of each (which fills the new worktree's
+cache of compiled kernels), each size runs in a fresh process once with each
+version, alternating, so that the load of the machine weighs on both alike.
+Both use this tree's ``_child.py`` (a tiny untimed run first, then the timed
+run).
 Usage::
 
     python benchmarks/bench_before_after.py --before 81de8ef
@@ -53,6 +55,10 @@ def main() -> None:
             check=True,
         )
         try:
+            # Untimed first runs: the fresh worktree has no cache of compiled kernels, and a
+            # kernel that wakusim.api.prepare() does not load would compile inside a timed run.
+            for source in (tree / "src", None):
+                measure(max(args.sizes), 0, args.scenario, 2, source=source)
             for size in args.sizes:
                 old = measure(size, 0, args.scenario, args.months, source=tree / "src")
                 new = measure(size, 0, args.scenario, args.months)
