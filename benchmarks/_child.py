@@ -8,6 +8,7 @@ threaded variants included (numba's on-disk cache; compiling them if the cache
 is empty); its time is reported as ``load_s`` and is not in ``wall_s``.
 """
 
+import hashlib
 import json
 import sys
 import time
@@ -19,6 +20,17 @@ try:
 except ImportError:  # an earlier version (bench_before_after.py) has no compiled kernels
     prepare = None
 from wakusim.scenarios.calendar import month_index, month_label
+
+
+def _column_digests(table) -> dict[str, str]:
+    """SHA-256 of each numeric column's float64 bytes (compares whole runs across versions)."""
+    digests = {}
+    for name in table.columns:
+        column = table[name]
+        if column.dtype.kind in "biuf":
+            data = column.to_numpy(dtype="float64").tobytes()
+            digests[str(name)] = hashlib.sha256(data).hexdigest()
+    return digests
 
 
 def main() -> None:
@@ -45,6 +57,7 @@ def main() -> None:
                 "agent_steps_per_s": size * months / wall,
                 "share_member_at": key,
                 "share_member": float(result.timeseries.loc[key, "share_member"]),
+                "column_sha256": _column_digests(result.timeseries),
             }
         )
     )
