@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import norm
 
+from wakusim.core.kernels import libm
 from wakusim.scenarios.schema import Scenario
 
 
@@ -104,9 +105,10 @@ def types_from_scenario(
     zw = _quantile_nodes(pop.wealth.sigma, wealth_bins)
     zr = _quantile_nodes(ra.sigma, risk_bins)
     zo = _quantile_nodes(pref.org_aversion.sigma, org_bins)
-    w = pop.wealth.median * np.exp(pop.wealth.sigma * zw)
-    r = np.clip(ra.median * np.exp(ra.sigma * zr), ra.min, ra.max)
-    o = pref.org_aversion.median * np.exp(pref.org_aversion.sigma * zo)
+    # the C library's exp, as in the simulation's initial state (the same on any processor)
+    w = pop.wealth.median * libm.exp(pop.wealth.sigma * zw)
+    r = np.clip(ra.median * libm.exp(ra.sigma * zr), ra.min, ra.max)
+    o = pref.org_aversion.median * libm.exp(pref.org_aversion.sigma * zo)
     gw, gr, go = np.meshgrid(w, r, o, indexing="ij")
     n = gw.size
     return PopulationTypes(
