@@ -37,6 +37,7 @@ solution needs more posts than exist).
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -243,7 +244,8 @@ class MeanField:
         b = comp.boldness
         if b.sigma == 0:
             return 1.0 if b.median >= need else 0.0
-        return float(norm.sf((np.log(need) - np.log(b.median)) / b.sigma))
+        # (the C library's log, the same on any processor)
+        return float(norm.sf((math.log(need) - math.log(b.median)) / b.sigma))
 
     # -- the map ---------------------------------------------------------------------------
 
