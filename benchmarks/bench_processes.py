@@ -7,20 +7,33 @@ engine's own loop. Usage::
     python benchmarks/bench_processes.py                     # 1e6 individuals, 96 months
     python benchmarks/bench_processes.py --size 100000 --months 24
     python benchmarks/bench_processes.py --size 100000 --months 12 --memory   # peak memory
+    python benchmarks/bench_processes.py --months 24 --kernels   # and each compiled kernel
+
+With ``--kernels`` every compiled kernel that the processes and the record call
+from Python (and the record's wealth sort) is wrapped in a clock for the run:
+the second table gives the time inside each, per month. Calls on the record's
+background threads overlap the others, so the rows do not add up to the month.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 import tracemalloc
+import types
 from collections import defaultdict
+from collections.abc import Callable
+
+import numba
+import numpy as np
 
 import wakusim
 from wakusim.api import prepare
 from wakusim.core.engine import PROCESSES
 from wakusim.core.engine import run as engine_run
+from wakusim.core.kernels import SizedKernel
 from wakusim.scenarios.calendar import month_label
 from wakusim.scenarios.schema import Scenario
 
@@ -60,6 +73,61 @@ def timed_run(
     return dict(spent), setup
 
 
+class _NumpyWithClockedSort:
+    """numpy, except that ``sort`` is wrapped in a clock (the record's wealth sort)."""
+
+    def __init__(self, sort: Callable[..., np.ndarray]) -> None:
+        self.sort = sort
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(np, name)
+
+
+def clock_kernels() -> tuple[dict[str, float], dict[str, int]]:
+    """Wrap each compiled kernel called from the core's Python modules in a clock.
+
+    Returns the seconds spent in each kernel and its number of calls (filled as the run
+    goes). The wrappers replace the names in the calling modules (a kernel module
+    imported whole is replaced by a namespace of wrapped kernels), so that the kernels
+    themselves, compiled and cached, are untouched.
+    """
+    spent: dict[str, float] = defaultdict(float)
+    calls: dict[str, int] = defaultdict(int)
+    clock = time.perf_counter
+
+    def wrapped(name: str, kernel: Callable[..., object]) -> Callable[..., object]:
+        def timed(*args: object) -> object:
+            start = clock()
+            try:
+                return kernel(*args)
+            finally:
+                spent[name] += clock() - start
+                calls[name] += 1
+
+        return timed
+
+    def is_kernel(value: object) -> bool:
+        return isinstance(value, (SizedKernel, numba.core.dispatcher.Dispatcher))
+
+    for name, module in list(sys.modules.items()):
+        if not name.startswith("wakusim.core") or name.startswith("wakusim.core.kernels"):
+            continue
+        for attr, value in list(vars(module).items()):
+            if is_kernel(value):
+                setattr(module, attr, wrapped(attr, value))
+            elif isinstance(value, types.ModuleType) and value.__name__.startswith(
+                "wakusim.core.kernels"
+            ):
+                namespace = types.SimpleNamespace(**vars(value))
+                for kernel_name, kernel in vars(value).items():
+                    if is_kernel(kernel) and not kernel_name.startswith("_"):
+                        setattr(namespace, kernel_name, wrapped(kernel_name, kernel))
+                setattr(module, attr, namespace)
+    records = sys.modules["wakusim.core.records"]
+    records.np = _NumpyWithClockedSort(wrapped("numpy sort", np.sort))
+    return spent, calls
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=1_000_000)
@@ -71,6 +139,9 @@ def main() -> None:
         "--memory",
         action="store_true",
         help="report each process's peak traced memory (bytes per individual) instead of time",
+    )
+    parser.add_argument(
+        "--kernels", action="store_true", help="also time each compiled kernel (a second table)"
     )
     args = parser.parse_args()
     prepare()  # load every compiled kernel, threaded variants included, before timing
@@ -90,6 +161,7 @@ def main() -> None:
             b = peaks.get(name, 0.0)
             print(f"| {name:<22} | {b / 2**20:>8.1f} | {b / args.size:>11.0f} |")
         return
+    in_kernels, kernel_calls = clock_kernels() if args.kernels else ({}, {})
     spent, setup = timed_run(sc, args.seed)
     total = sum(spent.values())
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -111,6 +183,15 @@ def main() -> None:
         f"| {1e9 * total / months / args.size:>9.1f} | {1:>6.0%} |"
     )
     print(f"# {args.size * months / (total + setup):,.0f} agent-steps/s including set-up")
+    if in_kernels:
+        print()
+        print(f"| {'kernel':<22} | {'total s':>8} | {'ms/month':>9} | {'calls/month':>11} |")
+        print(f"|{'-' * 24}|{'-' * 10}|{'-' * 11}|{'-' * 13}|")
+        for name, seconds in sorted(in_kernels.items(), key=lambda item: -item[1]):
+            print(
+                f"| {name:<22} | {seconds:>8.2f} | {1e3 * seconds / months:>9.2f} "
+                f"| {kernel_calls[name] / months:>11.1f} |"
+            )
 
 
 if __name__ == "__main__":
