@@ -15,9 +15,7 @@ the accounting's kernels use them, so that their totals are the ones the plain
 numpy formulation gives. The leaves are independent: a threaded kernel can
 add them in a ``prange`` and combine their sums in order (:func:`leaf_starts`
 says where each leaf of a contiguous run starts; the record's rank-weighted
-sum and segment moments do this). :func:`leaf_places` and
-:func:`leaf_without` place and add the leaves of a sum without holes (one
-thread; a threaded caller would need a buffer per thread).
+sum and segment moments do this).
 """
 
 from __future__ import annotations
@@ -124,70 +122,35 @@ def leaf_starts(sizes: np.ndarray, start: int) -> np.ndarray:
 
 
 @kernel()
-def leaf_places(
-    sizes: np.ndarray, holes: np.ndarray, n_holes: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Where each leaf of an array without ``holes`` starts in the array, and its first hole.
-
-    The leaves (``sizes``, from :func:`leaf_sizes`) are those of the values
-    left when the ascending positions ``holes[:n_holes]`` are taken out.
-    Returns, for each leaf, the position of its first value in the whole
-    array and the index in ``holes`` of the first hole after it, so that the
-    leaves can be added independently (:func:`leaf_without`).
-    """
-    n_leaves = sizes.shape[0]
-    place = np.empty(n_leaves, dtype=np.int64)
-    first_hole = np.empty(n_leaves, dtype=np.int64)
-    kept = h = 0  # values before the leaf; holes before its first value
-    for j in range(n_leaves):
-        while h < n_holes and holes[h] <= kept + h:
-            h += 1
-        place[j] = kept + h
-        first_hole[j] = h
-        kept += sizes[j]
-    return place, first_hole
-
-
-@kernel()
-def leaf_without(
-    values: np.ndarray, holes: np.ndarray, i: int, h: int, size: int, leaf: np.ndarray
-) -> float:
-    """Sum of the ``size`` values from position ``i`` on, skipping holes, as numpy adds a leaf.
-
-    ``holes[h]`` is the first hole at or after ``i`` (the holes end with a
-    sentinel past the last value). A leaf without holes is added where it
-    lies; otherwise its runs between holes are first copied into ``leaf``
-    (at least :data:`PAIRWISE_BLOCK` long).
-    """
-    if holes[h] >= i + size:
-        return leaf_sum(values, i, size)
-    k = 0
-    while k < size:
-        run = min(holes[h] - i, size - k)
-        for t in range(run):
-            leaf[k + t] = values[i + t]
-        k += run
-        i += run
-        if k < size:  # i is a hole
-            i += 1
-            h += 1
-    return leaf_sum(leaf, 0, size)
-
-
-@kernel()
 def sum_without(values: np.ndarray, holes: np.ndarray, n_holes: int) -> float:
     """Sum ``values`` without the positions ``holes[:n_holes]``, as numpy adds.
 
     ``holes`` are ascending positions followed by one past the last value (a
-    sentinel); each leaf is added by :func:`leaf_without`.
+    sentinel). A leaf without holes is added where it lies; a leaf with holes
+    has its runs between holes first copied into a small buffer.
     """
     count = values.shape[0] - n_holes
     sizes = leaf_sizes(count)
-    place, first_hole = leaf_places(sizes, holes, n_holes)
     leaf_sums = np.empty(sizes.shape[0], dtype=np.float64)
     leaf = np.empty(PAIRWISE_BLOCK, dtype=np.float64)
+    i = h = 0  # next position; next hole (holes[h] >= i)
     for j in range(sizes.shape[0]):
-        leaf_sums[j] = leaf_without(values, holes, place[j], first_hole[j], sizes[j], leaf)
+        size = sizes[j]
+        if holes[h] >= i + size:
+            leaf_sums[j] = leaf_sum(values, i, size)
+            i += size
+            continue
+        k = 0
+        while k < size:
+            run = min(holes[h] - i, size - k)  # values before the next hole
+            for t in range(run):
+                leaf[k + t] = values[i + t]
+            k += run
+            i += run
+            if k < size:  # i is a hole
+                i += 1
+                h += 1
+        leaf_sums[j] = leaf_sum(leaf, 0, size)
     return combine(leaf_sums, count)
 
 
