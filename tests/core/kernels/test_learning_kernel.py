@@ -15,6 +15,7 @@ from wakusim.core.kernels.learning import (
     channel_codes,
     learn_from_contacts,
     partner_arrests,
+    seen_among_contacts,
 )
 from wakusim.core.network import small_world_contacts
 from wakusim.core.processes.learning import company_arrest_rates, update_from_contacts
@@ -198,3 +199,24 @@ def test_counts_fill_a_field():
     np.testing.assert_array_equal(belief[CHANNEL_SMUGGLER], [1.0, 1.0])
     np.testing.assert_array_equal(weight[CHANNEL_PARTNER], [0.0, 0.0])
     np.testing.assert_array_equal(belief[CHANNEL_PARTNER], [0.5, 0.5])
+
+
+@pytest.mark.parametrize("n", [0, 5, 70_001])
+def test_seen_among_contacts_counts_each_field(n):
+    rng = np.random.default_rng(11)
+    contacts = small_world_contacts(n, 10, 0.3, rng) if n > 10 else np.zeros((n, 10), np.int32)
+    mode, caught, _ = _month(n, rng)
+    packed = seen_among_contacts(contacts, channel_codes(mode, caught, SMUGGLER, PARTNER))
+    assert packed.dtype == np.uint64 and packed.shape == (n,)
+    seen_mode = mode[contacts]
+    seen_caught = caught[contacts]
+    for field, want in enumerate(
+        [
+            seen_mode == SMUGGLER,
+            (seen_mode == SMUGGLER) & seen_caught,
+            seen_mode == PARTNER,
+            (seen_mode == PARTNER) & seen_caught,
+        ]
+    ):
+        got = (packed >> np.uint64(16 * field)) & np.uint64(0xFFFF)
+        np.testing.assert_array_equal(got, want.sum(axis=1))
