@@ -5,16 +5,21 @@ worktree; after one untimed short run of each (which fills the new worktree's
 cache of compiled kernels), each size runs in a fresh process once with each
 version, alternating, so that the load of the machine weighs on both alike.
 Both use this tree's ``_child.py`` (a tiny untimed run first, then the timed
-run).
+run). With ``--repeat R`` each size runs R pairs, in the order before-after,
+after-before, ... (so that a drift of the machine's speed weighs on both), and
+the table gives the median of each version and the ratio of the medians, with
+the lowest and highest ratio of a pair in brackets.
 Usage::
 
     python benchmarks/bench_before_after.py --before 81de8ef
     python benchmarks/bench_before_after.py --before 81de8ef --sizes 1000 100000 --months 24
+    python benchmarks/bench_before_after.py --before 81de8ef --sizes 1000000 --repeat 5
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -41,6 +46,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000, 1_000_000])
     parser.add_argument("--months", type=int, default=96, help="simulated months (no warm-up)")
     parser.add_argument("--scenario", default="history")
+    parser.add_argument("--repeat", type=int, default=1, help="pairs of runs per size")
     args = parser.parse_args()
     head = subprocess.run(
         ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
@@ -49,12 +55,15 @@ def main() -> None:
         check=True,
     ).stdout.strip()
     print(f"# before {args.before}, after {head} (+ working tree); {machine()}")
-    print(f"# scenario {args.scenario}, {args.months} months, no warm-up, seed 1")
     print(
-        f"| {'individuals':>11} | {'before steps/s':>14} | {'after steps/s':>13} | {'speed-up':>8} "
-        f"| {'before MB':>9} | {'after MB':>8} | {'same result':>11} |"
+        f"# scenario {args.scenario}, {args.months} months, no warm-up, seed 1; "
+        f"{args.repeat} pair(s) of runs per size"
     )
-    print(f"|{'-' * 13}|{'-' * 16}|{'-' * 15}|{'-' * 10}|{'-' * 11}|{'-' * 10}|{'-' * 13}|")
+    print(
+        f"| {'individuals':>11} | {'before steps/s':>14} | {'after steps/s':>13} "
+        f"| {'speed-up':>21} | {'before MB':>9} | {'after MB':>8} | {'same result':>11} |"
+    )
+    print(f"|{'-' * 13}|{'-' * 16}|{'-' * 15}|{'-' * 23}|{'-' * 11}|{'-' * 10}|{'-' * 13}|")
     with tempfile.TemporaryDirectory() as tmp:
         tree = Path(tmp) / "before"
         subprocess.run(
@@ -67,14 +76,27 @@ def main() -> None:
             for source in (tree / "src", None):
                 measure(max(args.sizes), 0, args.scenario, 2, source=source)
             for size in args.sizes:
-                old = measure(size, 0, args.scenario, args.months, source=tree / "src")
-                new = measure(size, 0, args.scenario, args.months)
-                same = _same_run(old, new)
+                olds, news = [], []
+                for r in range(args.repeat):
+                    sources = (tree / "src", None) if r % 2 == 0 else (None, tree / "src")
+                    runs = [measure(size, 0, args.scenario, args.months, source=s) for s in sources]
+                    old, new = runs if r % 2 == 0 else runs[::-1]
+                    olds.append(old)
+                    news.append(new)
+                same = all(_same_run(o, n) for o, n in zip(olds, news, strict=True))
+                before = statistics.median(o["agent_steps_per_s"] for o in olds)
+                after = statistics.median(n["agent_steps_per_s"] for n in news)
+                pairs = [
+                    n["agent_steps_per_s"] / o["agent_steps_per_s"]
+                    for o, n in zip(olds, news, strict=True)
+                ]
+                ratio = f"{after / before:.2f}x"
+                if args.repeat > 1:
+                    ratio += f" ({min(pairs):.2f}-{max(pairs):.2f})"
                 print(
-                    f"| {size:>11,} | {old['agent_steps_per_s']:>14,.0f} "
-                    f"| {new['agent_steps_per_s']:>13,.0f} "
-                    f"| {new['agent_steps_per_s'] / old['agent_steps_per_s']:>7.1f}x "
-                    f"| {old['peak_rss_mb']:>9,.0f} | {new['peak_rss_mb']:>8,.0f} "
+                    f"| {size:>11,} | {before:>14,.0f} | {after:>13,.0f} | {ratio:>21} "
+                    f"| {max(o['peak_rss_mb'] for o in olds):>9,.0f} "
+                    f"| {max(n['peak_rss_mb'] for n in news):>8,.0f} "
                     f"| {'yes' if same else 'NO':>11} |",
                     flush=True,
                 )
