@@ -19,11 +19,7 @@ feasible modes is multinomial logit with scale ``choice_noise``.
 Powers, exponentials and logarithms are the C library's
 (:mod:`wakusim.core.kernels.libm`), as in the compiled choice kernel: numpy's
 own vectorised versions differ in the last bit on some processors, which
-would move a draw that falls exactly on a boundary. The simulation values
-modes with the powers of the certainty equivalent in single precision where
-that is accurate to about 1e-6 (``single=True``,
-:func:`wakusim.core.kernels.libm.pow_single`); by default these functions
-compute in double precision (the mean-field companion needs smooth values).
+would move a draw that falls exactly on a boundary.
 """
 
 from __future__ import annotations
@@ -82,7 +78,7 @@ def organisational_cost(
 
 
 def certainty_equivalent(
-    x_ok: np.ndarray, x_bad: np.ndarray, p: np.ndarray, gamma: np.ndarray, single: bool = False
+    x_ok: np.ndarray, x_bad: np.ndarray, p: np.ndarray, gamma: np.ndarray
 ) -> np.ndarray:
     """Certainty equivalent of a two-outcome lottery under CRRA utility.
 
@@ -94,27 +90,14 @@ def certainty_equivalent(
         Probability of ``x_bad``.
     gamma
         Relative risk aversion (``gamma = 1`` is log utility).
-    single
-        Take the powers with :func:`wakusim.core.kernels.libm.power_single`
-        (single precision) where ``|1 / (1 - gamma)|`` is at most
-        :data:`wakusim.core.kernels.libm.SINGLE_EXPONENT_MAX`, as the
-        simulation does.
     """
     scale = np.maximum(x_ok, x_bad)
     a, b = x_ok / scale, x_bad / scale
     one = np.abs(gamma - 1.0) < 1e-9
     e = np.where(one, 0.5, 1.0 - gamma)
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        inv_e = 1.0 / e
-        if single:  # where |1 / e| is small enough; float64 elsewhere
-            fast = np.abs(inv_e) <= libm.SINGLE_EXPONENT_MAX
-
-            def power(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-                return np.where(fast, libm.power_single(x, y), libm.power(x, y))
-        else:
-            power = libm.power
-        mix = (1.0 - p) * power(a, e) + p * power(b, e)
-        ce = power(mix, inv_e)
+        mix = (1.0 - p) * libm.power(a, e) + p * libm.power(b, e)
+        ce = libm.power(mix, 1.0 / e)
         if one.any():  # log utility, only where gamma is 1
             one, p, a, b = np.broadcast_arrays(one, p, a, b)
             ce[one] = libm.exp((1.0 - p[one]) * libm.log(a[one]) + p[one] * libm.log(b[one]))
@@ -130,13 +113,11 @@ def mode_values(
     expected_margin: float,
     policy: Policy,
     scenario: Scenario,
-    single: bool = False,
 ) -> np.ndarray:
     """Value of each mode for each individual, shape ``(n, 4)``.
 
     The value is the gain in certainty equivalent over the month as a share of
-    wealth; see the module docstring for the outcomes compared. ``single``
-    values as the simulation does (see :func:`certainty_equivalent`).
+    wealth; see the module docstring for the outcomes compared.
     """
     n = wealth.shape[0]
     pref, m, e = scenario.preferences, scenario.market, policy.enforcement
@@ -159,7 +140,7 @@ def mode_values(
     p[:, SMUGGLER] = perceived_smuggler
     p[:, PARTNER] = perceived_partner
     p[:, MEMBER] = e.member_risk
-    ce = certainty_equivalent(x_ok, x_bad, p, risk_aversion[:, None], single)
+    ce = certainty_equivalent(x_ok, x_bad, p, risk_aversion[:, None])
     return (ce - wealth[:, None]) / wealth[:, None]
 
 

@@ -43,7 +43,6 @@ def _reference(pop, idx, feasible, uniforms, margin, policy, scenario):
         margin,
         policy,
         scenario,
-        single=True,
     )
     probs = choice_probabilities(values, feasible, scenario.preferences.choice_noise)
     return probs, draw_choices(probs, uniforms)

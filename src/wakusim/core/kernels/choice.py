@@ -3,7 +3,7 @@
 :func:`revisers` lists who reconsiders this month and counts members per
 company; :func:`choose_modes` values the feasible modes of each
 reviser and draws one by logit. They compute, row by row and in the same
-floating-point order, what :func:`wakusim.core.decisions.mode_values` (with ``single=True``),
+floating-point order, what :func:`wakusim.core.decisions.mode_values`,
 :func:`~wakusim.core.decisions.choice_probabilities` and
 :func:`~wakusim.core.decisions.draw_choices` compute on whole arrays (tests
 check that they agree), but skip the modes a reviser cannot choose and never
@@ -18,7 +18,6 @@ import numpy as np
 from numba import prange
 
 from wakusim.core.kernels import BLOCK, kernel
-from wakusim.core.kernels.libm import SINGLE_EXPONENT_MAX, pow_single
 
 # Layout of the ``params`` vector of :func:`choose_modes`.
 P_INVEST, P_CAPACITY, P_Y0, P_SAFE, P_GAIN = 0, 1, 2, 3, 4
@@ -119,7 +118,7 @@ def _weight(d: float) -> float:
 
 @kernel()
 def _value(
-    reviser: tuple[float, float, bool, float, float, bool],
+    reviser: tuple[float, float, bool, float, float],
     stake: float,
     p: float,
     org: float,
@@ -129,16 +128,13 @@ def _value(
 ) -> float:
     """Value of mode ``mo`` (gain in certainty equivalent per unit of wealth) over the noise.
 
-    ``reviser`` is ``(wealth, CRRA exponent e, log utility?, ruin floor, 1 / e,
-    powers in single precision?)``;
+    ``reviser`` is ``(wealth, CRRA exponent e, log utility?, ruin floor, 1 / e)``;
     ``by_mode`` holds the share of the margin kept, the fine and the detention loss
     (rows) by mode. The larger outcome over itself is exactly 1, and so are its power
     and the power of a mixture equal to 1, and log(1) is exactly 0: those divisions
-    and calls are skipped (each costs several ns). The powers are
-    :func:`~wakusim.core.kernels.libm.pow_single`'s where ``|1 / e|`` is at most
-    :data:`~wakusim.core.kernels.libm.SINGLE_EXPONENT_MAX`, else float64.
+    and calls are skipped (each costs several ns).
     """
-    w, e, one, floor, inv_e, single = reviser
+    w, e, one, floor, inv_e = reviser
     gain = stake * params[P_GAIN] * by_mode[0, mo]
     safe = params[P_Y0] + params[P_SAFE] * (w - stake)
     x_ok = w + safe + gain - org
@@ -155,17 +151,10 @@ def _value(
         log_b = 0.0 if b == 1.0 else math.log(b)
         ce = math.exp((1.0 - p) * log_a + p * log_b)
     else:
-        if single:
-            ta = 1.0 if a == 1.0 else pow_single(a, e)
-            tb = 1.0 if b == 1.0 else pow_single(b, e)
-        else:
-            ta = 1.0 if a == 1.0 else a**e
-            tb = 1.0 if b == 1.0 else b**e
+        ta = 1.0 if a == 1.0 else a**e
+        tb = 1.0 if b == 1.0 else b**e
         mix = (1.0 - p) * ta + p * tb
-        if mix == 1.0:
-            ce = 1.0
-        else:
-            ce = pow_single(mix, inv_e) if single else mix**inv_e
+        ce = 1.0 if mix == 1.0 else mix**inv_e
     return ((scale * ce - w) / w) / params[P_NOISE]
 
 
@@ -236,8 +225,7 @@ def choose_modes(
         floor = floor_share * w
         one = abs(g - 1.0) < 1e-9
         e = 0.5 if one else 1.0 - g
-        inv_e = 1.0 / e
-        who = (w, e, one, floor, inv_e, abs(inv_e) <= SINGLE_EXPONENT_MAX)
+        who = (w, e, one, floor, 1.0 / e)
         z0 = _value(who, 0.0, 0.0, nonmember_cost, 0, params, by_mode)
         z1 = z2 = z3 = -np.inf
         if smuggling_open:
