@@ -8,11 +8,19 @@ engine's own loop. Usage::
     python benchmarks/bench_processes.py --size 100000 --months 24
     python benchmarks/bench_processes.py --size 100000 --months 12 --memory   # peak memory
     python benchmarks/bench_processes.py --months 24 --kernels   # and each compiled kernel
+    python benchmarks/bench_processes.py --months 24 --cpu       # and the CPU time of each
 
 With ``--kernels`` every compiled kernel that the processes and the record call
 from Python (and the record's wealth sort) is wrapped in a clock for the run:
 the second table gives the time inside each, per month. Calls on the record's
 background threads overlap the others, so the rows do not add up to the month.
+
+With ``--cpu`` the process table also gives the CPU time of each process (all
+threads, ``time.process_time``) and how many cores it kept busy on average
+(CPU time over wall time; 2.0 is a perfect split on two cores). The script then
+runs with ``OMP_WAIT_POLICY=passive`` (it restarts itself with it), so that the
+kernels' threads sleep while they wait instead of spinning: spinning would count
+as CPU time. Passive waiting makes the run itself a little slower.
 """
 
 from __future__ import annotations
@@ -39,17 +47,18 @@ from wakusim.scenarios.schema import Scenario
 
 
 def timed_run(
-    scenario: Scenario, seed: int, memory: bool = False
+    scenario: Scenario, seed: int, memory: bool = False, cpu: dict[str, float] | None = None
 ) -> tuple[dict[str, float], float]:
     """Run ``engine.run``, timing each process; return seconds by process and the set-up's.
 
     With ``memory``, the values are instead the largest peak of traced memory
     (``tracemalloc``: bytes allocated above what was held when the process began)
-    of each process over the run, and the run is slower.
+    of each process over the run, and the run is slower. A ``cpu`` dictionary is
+    filled with the CPU seconds of each process (all threads).
     """
     clock = time.perf_counter
     spent: dict[str, float] = defaultdict(float)
-    last = [0.0]
+    last = [0.0, time.process_time()]
 
     def mark(name: str) -> None:
         """Charge what happened since the previous mark to process ``name``."""
@@ -62,14 +71,21 @@ def timed_run(
             now = clock()
             spent[name] += now - last[0]
             last[0] = now
+            if cpu is not None:
+                used = time.process_time()
+                cpu[name] = cpu.get(name, 0.0) + used - last[1]
+                last[1] = used
 
     if memory:
         tracemalloc.start()
     last[0] = 0.0 if memory else clock()
+    last[1] = time.process_time()
     engine_run(scenario, rng=seed, after_process=mark)
     if memory:
         tracemalloc.stop()
     setup = spent.pop("set-up", 0.0)
+    if cpu is not None:
+        cpu.pop("set-up", None)
     return dict(spent), setup
 
 
@@ -128,6 +144,23 @@ def clock_kernels() -> tuple[dict[str, float], dict[str, int]]:
     return spent, calls
 
 
+def print_cpu(spent: dict[str, float], cpu: dict[str, float], months: int) -> None:
+    """Print wall and CPU time of each process per month, and the cores it kept busy."""
+    print()
+    print(
+        f"| {'process':<22} | {'wall ms/month':>13} | {'CPU ms/month':>12} | {'cores busy':>10} |"
+    )
+    print(f"|{'-' * 24}|{'-' * 15}|{'-' * 14}|{'-' * 12}|")
+    for name in [*PROCESSES, "all"]:
+        wall = sum(spent.values()) if name == "all" else spent.get(name, 0.0)
+        used = sum(cpu.values()) if name == "all" else cpu.get(name, 0.0)
+        busy = used / wall if wall > 0 else 0.0
+        print(
+            f"| {name:<22} | {1e3 * wall / months:>13.1f} | {1e3 * used / months:>12.1f} "
+            f"| {busy:>10.2f} |"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=1_000_000)
@@ -143,7 +176,16 @@ def main() -> None:
     parser.add_argument(
         "--kernels", action="store_true", help="also time each compiled kernel (a second table)"
     )
+    parser.add_argument(
+        "--cpu",
+        action="store_true",
+        help="also the CPU time of each process and the cores it kept busy (waiting threads sleep)",
+    )
     args = parser.parse_args()
+    if args.cpu and os.environ.get("OMP_WAIT_POLICY") != "passive":
+        # libgomp reads its settings when it loads: restart with sleeping waiters.
+        env = dict(os.environ, OMP_WAIT_POLICY="passive")
+        os.execve(sys.executable, [sys.executable, *sys.argv], env)
     prepare()  # load every compiled kernel, threaded variants included, before timing
     start = wakusim.load_scenario(args.scenario).start_month
     end = month_label(start + args.months - 1)
@@ -162,7 +204,8 @@ def main() -> None:
             print(f"| {name:<22} | {b / 2**20:>8.1f} | {b / args.size:>11.0f} |")
         return
     in_kernels, kernel_calls = clock_kernels() if args.kernels else ({}, {})
-    spent, setup = timed_run(sc, args.seed)
+    cpu: dict[str, float] | None = {} if args.cpu else None
+    spent, setup = timed_run(sc, args.seed, cpu=cpu)
     total = sum(spent.values())
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(
@@ -183,6 +226,8 @@ def main() -> None:
         f"| {1e9 * total / months / args.size:>9.1f} | {1:>6.0%} |"
     )
     print(f"# {args.size * months / (total + setup):,.0f} agent-steps/s including set-up")
+    if cpu is not None:
+        print_cpu(spent, cpu, months)
     if in_kernels:
         print()
         print(f"| {'kernel':<22} | {'total s':>8} | {'ms/month':>9} | {'calls/month':>11} |")
