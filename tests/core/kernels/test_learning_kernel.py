@@ -13,9 +13,9 @@ from wakusim.core.kernels.learning import (
     SMUGGLED,
     SMUGGLER_CAUGHT,
     channel_codes,
-    learn_from_contacts,
     partner_arrests,
     seen_among_contacts,
+    update_beliefs,
 )
 from wakusim.core.network import small_world_contacts
 from wakusim.core.processes.learning import company_arrest_rates, update_from_contacts
@@ -50,8 +50,8 @@ def _beliefs(n, rng):
 def _kernel(contacts, mode, caught, company, company_weight, memory, belief, weight):
     code = channel_codes(mode, caught, SMUGGLER, PARTNER)
     rate = company_arrest_rates(mode, company, caught, N_COMPANIES)
-    learn_from_contacts(
-        contacts,
+    update_beliefs(
+        seen_among_contacts(contacts, code),
         code,
         company,
         rate,
@@ -178,12 +178,8 @@ def test_kernel_does_not_depend_on_the_thread_count():
 
 def test_kernel_rejects_more_contacts_than_a_field_holds():
     contacts = np.zeros((1, FIELD_MAX + 1), dtype=np.int32)
-    code = np.zeros(1, dtype=np.uint8)
-    one = np.ones(1)
     with pytest.raises(ValueError, match="packed count"):
-        learn_from_contacts(
-            contacts, code, np.zeros(1, np.int32), np.zeros(1), 0.0, 0.9, one, one, one, one
-        )
+        seen_among_contacts(contacts, np.zeros(1, dtype=np.uint8))
 
 
 def test_counts_fill_a_field():

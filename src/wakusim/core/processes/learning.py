@@ -22,8 +22,9 @@ import numpy as np
 from wakusim.core.kernels.learning import (
     FIELD_MAX,
     channel_codes,
-    learn_from_contacts,
     partner_arrests,
+    seen_among_contacts,
+    update_beliefs,
 )
 from wakusim.core.policy import Policy
 from wakusim.core.processes.enforcement import EnforcementOutcome
@@ -134,7 +135,8 @@ def update_from_contacts(
     """Update both channels' beliefs from the contacts seen this month, in place.
 
     The plain numpy formulation of
-    :func:`wakusim.core.kernels.learning.learn_from_contacts` (same arithmetic,
+    :func:`wakusim.core.kernels.learning.seen_among_contacts` and
+    :func:`~wakusim.core.kernels.learning.update_beliefs` (same arithmetic,
     same results): :func:`observe_channels`, a partner's own company
     (``company_weight`` observations at ``rate[company]``), then
     :func:`beta_update` per channel. :func:`learn` uses it only when there are
@@ -180,10 +182,11 @@ def learn(
 
     Each individual's month is coded in one byte
     (:func:`wakusim.core.kernels.learning.channel_codes`); a compiled loop then
-    walks the contacts once, counting what :func:`observe_channels` counts, and
+    walks the contacts once, counting what :func:`observe_channels` counts
+    (:func:`~wakusim.core.kernels.learning.seen_among_contacts`), and another
     applies :func:`beta_update` to both channels with the same arithmetic
-    (:func:`wakusim.core.kernels.learning.learn_from_contacts`, equal to
-    :func:`update_from_contacts`). Campaigns follow.
+    (:func:`~wakusim.core.kernels.learning.update_beliefs`); together they equal
+    :func:`update_from_contacts`. Campaigns follow.
     """
     if not learning.enabled:
         set_true_beliefs(pop, policy)
@@ -197,8 +200,8 @@ def learn(
         total, hit = partner_arrests(code, company, n_companies)
         np.divide(hit, total, out=rate, where=total > 0)
     if pop.contacts.shape[1] <= FIELD_MAX:
-        learn_from_contacts(
-            pop.contacts,
+        update_beliefs(
+            seen_among_contacts(pop.contacts, code),
             code,
             company,
             rate,
