@@ -58,7 +58,7 @@ def timed_run(
     """
     clock = time.perf_counter
     spent: dict[str, float] = defaultdict(float)
-    last = [0.0, time.process_time()]
+    last = [0.0, 0.0]  # the previous mark's clock and CPU time
 
     def mark(name: str) -> None:
         """Charge what happened since the previous mark to process ``name``."""
