@@ -85,26 +85,38 @@ def combine(leaf_sums: np.ndarray, n: int) -> float:
     return 0.0 + sums[0]
 
 
+# Offsets of the eight running sums, unsigned: indexed with an unsigned position, a load
+# needs no check for a negative index (numpy's wrap-around), and the compiler adds the eight
+# sums as one vector (about half the time of signed indices, the same additions).
+U1, U2, U3, U4 = np.uint64(1), np.uint64(2), np.uint64(3), np.uint64(4)
+U5, U6, U7 = np.uint64(5), np.uint64(6), np.uint64(7)
+
+
 @kernel()
 def leaf_sum(x: np.ndarray, start: int, n: int) -> float:
-    """Sum of the leaf ``x[start:start + n]`` (at most :data:`PAIRWISE_BLOCK`) as numpy adds it."""
+    """Sum of the leaf ``x[start:start + n]`` (at most :data:`PAIRWISE_BLOCK`) as numpy adds it.
+
+    ``start`` is not negative (positions are read unsigned).
+    """
     if n < 8:
         res = 0.0
         for i in range(start, start + n):
             res += x[i]
         return res
-    r0, r1, r2, r3 = x[start], x[start + 1], x[start + 2], x[start + 3]
-    r4, r5, r6, r7 = x[start + 4], x[start + 5], x[start + 6], x[start + 7]
+    s = np.uint64(start)
+    r0, r1, r2, r3 = x[s], x[s + U1], x[s + U2], x[s + U3]
+    r4, r5, r6, r7 = x[s + U4], x[s + U5], x[s + U6], x[s + U7]
     main = start + n - n % 8
     for i in range(start + 8, main, 8):
-        r0 += x[i]
-        r1 += x[i + 1]
-        r2 += x[i + 2]
-        r3 += x[i + 3]
-        r4 += x[i + 4]
-        r5 += x[i + 5]
-        r6 += x[i + 6]
-        r7 += x[i + 7]
+        u = np.uint64(i)
+        r0 += x[u]
+        r1 += x[u + U1]
+        r2 += x[u + U2]
+        r3 += x[u + U3]
+        r4 += x[u + U4]
+        r5 += x[u + U5]
+        r6 += x[u + U6]
+        r7 += x[u + U7]
     res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
     for i in range(main, start + n):
         res += x[i]

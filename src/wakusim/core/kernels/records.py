@@ -35,6 +35,13 @@ from numba import prange
 from wakusim.core.kernels import kernel
 from wakusim.core.kernels.pairwise import (
     PAIRWISE_BLOCK,
+    U1,
+    U2,
+    U3,
+    U4,
+    U5,
+    U6,
+    U7,
     combine,
     leaf_sizes,
     leaf_starts,
@@ -49,26 +56,31 @@ N_MODES = 5
 
 @kernel()
 def _ranked_leaf(x: np.ndarray, start: int, n: int) -> float:
-    """Sum of the leaf of ``(i + 1) * x[i]``, ``i`` from ``start``, ``n`` long, as numpy adds it."""
+    """Sum of the leaf of ``(i + 1) * x[i]``, ``i`` from ``start``, ``n`` long, as numpy adds it.
+
+    Positions are read unsigned, as in :func:`~wakusim.core.kernels.pairwise.leaf_sum`.
+    """
     if n < 8:
         res = 0.0
         for i in range(start, start + n):
             res += (i + 1.0) * x[i]
         return res
-    r0, r1 = (start + 1.0) * x[start], (start + 2.0) * x[start + 1]
-    r2, r3 = (start + 3.0) * x[start + 2], (start + 4.0) * x[start + 3]
-    r4, r5 = (start + 5.0) * x[start + 4], (start + 6.0) * x[start + 5]
-    r6, r7 = (start + 7.0) * x[start + 6], (start + 8.0) * x[start + 7]
+    s = np.uint64(start)
+    r0, r1 = (start + 1.0) * x[s], (start + 2.0) * x[s + U1]
+    r2, r3 = (start + 3.0) * x[s + U2], (start + 4.0) * x[s + U3]
+    r4, r5 = (start + 5.0) * x[s + U4], (start + 6.0) * x[s + U5]
+    r6, r7 = (start + 7.0) * x[s + U6], (start + 8.0) * x[s + U7]
     main = start + n - n % 8
     for i in range(start + 8, main, 8):
-        r0 += (i + 1.0) * x[i]
-        r1 += (i + 2.0) * x[i + 1]
-        r2 += (i + 3.0) * x[i + 2]
-        r3 += (i + 4.0) * x[i + 3]
-        r4 += (i + 5.0) * x[i + 4]
-        r5 += (i + 6.0) * x[i + 5]
-        r6 += (i + 7.0) * x[i + 6]
-        r7 += (i + 8.0) * x[i + 7]
+        u = np.uint64(i)
+        r0 += (i + 1.0) * x[u]
+        r1 += (i + 2.0) * x[u + U1]
+        r2 += (i + 3.0) * x[u + U2]
+        r3 += (i + 4.0) * x[u + U3]
+        r4 += (i + 5.0) * x[u + U4]
+        r5 += (i + 6.0) * x[u + U5]
+        r6 += (i + 7.0) * x[u + U6]
+        r7 += (i + 8.0) * x[u + U7]
     res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
     for i in range(main, start + n):
         res += (i + 1.0) * x[i]
