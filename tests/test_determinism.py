@@ -87,8 +87,8 @@ def test_bad_rng_type_is_rejected(small):
 def test_same_numbers_on_any_number_of_threads(tmp_path, size, months):
     """The compiled loops give the same run on 1, 2 and 3 threads: records and final state.
 
-    Three threads on this 2-core machine split the blocks of rows otherwise than two
-    (numba allows more threads than cores).
+    Three threads split the blocks of rows otherwise than one or two (numba allows
+    more threads than cores, so this holds on a 2-core machine too).
     """
     import os
     import subprocess

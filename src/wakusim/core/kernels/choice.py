@@ -92,7 +92,7 @@ def revisers(
     for b in prange(n_blocks):
         at = start[b]
         for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
-            if flag[np.uint64(i)]:  # (a write for every row would reach into the next block's)
+            if flag[np.uint64(i)]:  # (a write per row would reach the next block's places)
                 idx[np.uint64(at)] = i
                 at += 1
     members = np.zeros(n_companies, dtype=np.int64)
