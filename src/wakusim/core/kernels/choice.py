@@ -253,7 +253,7 @@ def choose_modes(
             p3 = member_risk
         # Certainty equivalents (over the scale) of the four modes, each step for all four
         # before the next: the calls of different modes are independent, and the processor
-        # overlaps them (0.88-0.94x the time of valuing one mode after the other, 1e6).
+        # overlaps them (0.86-0.94x the time of valuing one mode after the other, 1e6).
         if one:  # log utility: exp of the expected log
             l0, l1, l2, l3 = _log(a0), _log(a1), _log(a2), _log(a3)
             m0, m1, m2, m3 = _log(b0), _log(b1), _log(b2), _log(b3)
