@@ -138,10 +138,11 @@ def fill_uniforms(
             h1, l1 = _mul_add(h1, l1, MULT_HI, MULT_LO, inc_hi, inc_lo)
             h2, l2 = _mul_add(h2, l2, MULT_HI, MULT_LO, inc_hi, inc_lo)
             h3, l3 = _mul_add(h3, l3, MULT_HI, MULT_LO, inc_hi, inc_lo)
-            out[first + i] = _uniform(h0, l0)
-            out[first + piece + i] = _uniform(h1, l1)
-            out[first + 2 * piece + i] = _uniform(h2, l2)
-            out[first + 3 * piece + i] = _uniform(h3, l3)
+            # unsigned places: no negative-index check (0.88x the time at 1e6)
+            out[np.uint64(first + i)] = _uniform(h0, l0)
+            out[np.uint64(first + piece + i)] = _uniform(h1, l1)
+            out[np.uint64(first + 2 * piece + i)] = _uniform(h2, l2)
+            out[np.uint64(first + 3 * piece + i)] = _uniform(h3, l3)
     # The draws left over after the equal pieces, one by one.
     h, lo_ = advance(hi, lo, inc_hi, inc_lo, STREAMS * piece)
     for i in range(STREAMS * piece, n):
