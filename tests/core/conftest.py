@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from wakusim.core.network import ContactNetwork
 from wakusim.core.policy import Policy
 from wakusim.core.state import (
     NO_COMPANY,
@@ -105,7 +106,7 @@ def _state(
         detention_left=_array(detention_left, n, np.int16),
         belief=belief_arr,
         belief_weight=weight_arr,
-        contacts=contacts_arr,
+        contacts=ContactNetwork.from_dense(contacts_arr),
         income=np.zeros(n),
         must_revise=_array(must_revise, n, bool),
     )

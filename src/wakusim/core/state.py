@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from wakusim.core.network import ContactNetwork
+
 # Modes of an individual. The first four are choices of a free individual.
 OUTSIDE, SMUGGLER, PARTNER, MEMBER, DETAINED = 0, 1, 2, 3, 4
 MODE_NAMES = ("outside", "smuggler", "partner", "member", "detained")
@@ -46,7 +48,8 @@ class Population:
     belief_weight
         Pseudo-observations behind each belief (Beta a + b).
     contacts
-        ``N x k`` indices of the people each individual hears arrests from.
+        The people each individual hears arrests from (a ring lattice with
+        rewired ties, :class:`wakusim.core.network.ContactNetwork`).
     income
         Last month's income, CNY.
     must_revise
@@ -61,7 +64,7 @@ class Population:
     detention_left: np.ndarray
     belief: np.ndarray
     belief_weight: np.ndarray
-    contacts: np.ndarray
+    contacts: ContactNetwork
     income: np.ndarray
     must_revise: np.ndarray
 

@@ -18,7 +18,7 @@ from wakusim.core.kernels.learning import (
     seen_among_contacts,
     update_beliefs,
 )
-from wakusim.core.network import small_world_contacts
+from wakusim.core.network import ContactNetwork, small_world_contacts
 from wakusim.core.processes.learning import (
     company_arrest_rates,
     observe_channels,
@@ -52,11 +52,16 @@ def _beliefs(n, rng):
     return belief, weight
 
 
+def _seen(network, code):
+    """:func:`seen_among_contacts` over a :class:`ContactNetwork`."""
+    return seen_among_contacts(code, network.half, network.source, network.slot, network.target)
+
+
 def _kernel(contacts, mode, caught, company, company_weight, memory, belief, weight):
     code = channel_codes(mode, caught, SMUGGLER, PARTNER)
     rate = company_arrest_rates(mode, company, caught, N_COMPANIES)
     update_beliefs(
-        seen_among_contacts(contacts, code),
+        _seen(ContactNetwork.from_dense(contacts), code),
         code,
         company,
         rate,
@@ -124,7 +129,9 @@ def test_partner_arrests_rejects_a_company_out_of_range():
 
 @pytest.mark.parametrize("company_weight", [0.0, 5.0])
 @pytest.mark.parametrize("memory", [0.0, 0.9, 1.0])
-@pytest.mark.parametrize(("n", "k"), [(1, 0), (3, 2), (50, 1), (1000, 10), (2001, 40), (300, 200)])
+@pytest.mark.parametrize(
+    ("n", "k"), [(1, 0), (1, 2), (3, 2), (3, 10), (50, 2), (1000, 10), (2001, 40), (300, 200)]
+)
 def test_kernel_equals_plain_formulation(n, k, memory, company_weight):
     rng = np.random.default_rng(n * 1000 + k)
     contacts = rng.integers(0, n, size=(n, k)).astype(np.int32)
@@ -143,7 +150,7 @@ def test_kernel_equals_plain_formulation(n, k, memory, company_weight):
 def test_kernel_equals_plain_when_a_mode_is_empty(shares, caught_share):
     rng = np.random.default_rng(7)
     n = 3000
-    contacts = small_world_contacts(n, 10, 0.3, rng)
+    contacts = small_world_contacts(n, 10, 0.3, rng).dense()
     mode, caught, company = _month(n, rng, shares, caught_share)
     kernel, plain = _both(contacts, mode, caught, company, 5.0, 0.9, rng)
     for got, want in zip(kernel, plain, strict=True):
@@ -153,7 +160,7 @@ def test_kernel_equals_plain_when_a_mode_is_empty(shares, caught_share):
 def test_kernel_on_a_small_world_with_int64_contacts():
     rng = np.random.default_rng(3)
     n = 70_001  # more than one block of rows, not a multiple of it
-    contacts = small_world_contacts(n, 10, 0.3, rng).astype(np.int64)
+    contacts = small_world_contacts(n, 10, 0.3, rng).dense().astype(np.int64)
     mode, caught, company = _month(n, rng)
     kernel, plain = _both(contacts, mode, caught, company, 5.0, 0.9, rng)
     for got, want in zip(kernel, plain, strict=True):
@@ -163,7 +170,7 @@ def test_kernel_on_a_small_world_with_int64_contacts():
 def test_kernel_does_not_depend_on_the_thread_count():
     rng = np.random.default_rng(5)
     n = 20_000
-    contacts = small_world_contacts(n, 10, 0.3, rng)
+    contacts = small_world_contacts(n, 10, 0.3, rng).dense()
     mode, caught, company = _month(n, rng)
     belief, weight = _beliefs(n, rng)
     results = []
@@ -183,21 +190,21 @@ def test_kernel_does_not_depend_on_the_thread_count():
 
 
 def test_kernel_rejects_more_contacts_than_a_field_holds():
-    contacts = np.zeros((1, FIELD_MAX + 1), dtype=np.int32)
+    empty = np.zeros(0, dtype=np.int32)
     with pytest.raises(ValueError, match="packed count"):
-        seen_among_contacts(contacts, np.zeros(1, dtype=np.uint8))
+        seen_among_contacts(np.zeros(1, dtype=np.uint8), FIELD_MAX // 2 + 1, empty, empty, empty)
 
 
 def test_counts_fill_a_field():
-    # FIELD_MAX contacts, all caught smugglers: the counts reach the top of their field.
-    n = 2
-    contacts = np.ones((n, FIELD_MAX), dtype=np.int32)
+    # As many contacts as a field holds (the degree is even), all caught smugglers.
+    n, k = 2, FIELD_MAX - FIELD_MAX % 2
+    contacts = np.ones((n, k), dtype=np.int32)
     mode = np.array([0, SMUGGLER], dtype=np.int8)
     caught = np.array([False, True])
     company = np.full(n, NO_COMPANY, dtype=np.int32)
     belief, weight = np.full((2, n), 0.5), np.zeros((2, n))
     _kernel(contacts, mode, caught, company, 0.0, 0.9, belief, weight)
-    np.testing.assert_array_equal(weight[CHANNEL_SMUGGLER], [FIELD_MAX, FIELD_MAX])
+    np.testing.assert_array_equal(weight[CHANNEL_SMUGGLER], [k, k])
     np.testing.assert_array_equal(belief[CHANNEL_SMUGGLER], [1.0, 1.0])
     np.testing.assert_array_equal(weight[CHANNEL_PARTNER], [0.0, 0.0])
     np.testing.assert_array_equal(belief[CHANNEL_PARTNER], [0.5, 0.5])
@@ -206,9 +213,14 @@ def test_counts_fill_a_field():
 @pytest.mark.parametrize("n", [0, 5, 70_001])
 def test_seen_among_contacts_counts_each_field(n):
     rng = np.random.default_rng(11)
-    contacts = small_world_contacts(n, 10, 0.3, rng) if n > 10 else np.zeros((n, 10), np.int32)
+    network = (
+        small_world_contacts(n, 10, 0.3, rng)
+        if n > 10
+        else ContactNetwork.from_dense(np.zeros((n, 10), np.int32))
+    )
+    contacts = network.dense()
     mode, caught, _ = _month(n, rng)
-    packed = seen_among_contacts(contacts, channel_codes(mode, caught, SMUGGLER, PARTNER))
+    packed = _seen(network, channel_codes(mode, caught, SMUGGLER, PARTNER))
     assert packed.dtype == np.uint64 and packed.shape == (n,)
     observed = observe_channels(contacts, mode, caught)  # the plain formulation
     wants = [*observed[CHANNEL_SMUGGLER], *observed[CHANNEL_PARTNER]]

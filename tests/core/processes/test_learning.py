@@ -198,7 +198,7 @@ def test_observe_channels_matches_one_channel_at_a_time(degree):
     from wakusim.core.state import CHANNEL_PARTNER, CHANNEL_SMUGGLER, PARTNER, SMUGGLER
 
     rng = np.random.default_rng(degree)
-    contacts = small_world_contacts(500, degree, 0.3, rng)
+    contacts = small_world_contacts(500, degree, 0.3, rng).dense()
     mode = rng.integers(0, 5, size=500).astype(np.int8)
     caught = rng.random(500) < 0.3
     packed = observe_channels(contacts, mode, caught)

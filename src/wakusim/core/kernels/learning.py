@@ -3,8 +3,9 @@
 Each individual's month in the two illicit channels is summed up in one byte
 (:func:`channel_codes`), so that the random reads of the contacts' states touch
 an array of one byte per individual, which stays in cache;
-:func:`seen_among_contacts` then walks each individual's contacts once and
-counts what it sees in both channels, and :func:`update_beliefs` updates both
+:func:`seen_among_contacts` then counts what each individual sees among its
+contacts in both channels (a sliding window over the ring lattice, corrected
+for the rewired ties), and :func:`update_beliefs` updates both
 beliefs in place from the counts, with the same floating-point operations in
 the same order as :func:`wakusim.core.processes.learning.update_from_contacts`
 (the plain numpy formulation the kernels are tested against). Counting and
@@ -118,16 +119,51 @@ def partner_arrests(code: np.ndarray, company: np.ndarray, n_companies: int) -> 
     return counts
 
 
+@kernel()
+def _padded(code: np.ndarray, half: int) -> np.ndarray:
+    """Return the codes around the ring from ``-half`` on: ``ext[t] = code[(t - half) mod n]``.
+
+    One more place at the end, so that the sliding window of
+    :func:`seen_among_contacts` may move past the last row.
+    """
+    n = code.shape[0]
+    ext = np.empty(n + 2 * half + 1, dtype=np.uint8)
+    ext[half : half + n] = code
+    for t in range(half):
+        ext[t] = code[(t - half) % n]
+    for t in range(half + n, n + 2 * half + 1):
+        ext[t] = code[(t - half) % n]
+    return ext
+
+
 @kernel(parallel=True)
-def seen_among_contacts(contacts: np.ndarray, code: np.ndarray) -> np.ndarray:
+def seen_among_contacts(
+    code: np.ndarray, half: int, source: np.ndarray, slot: np.ndarray, target: np.ndarray
+) -> np.ndarray:
     """Count, for each individual, its contacts in each channel and those caught in it.
+
+    The contacts are a :class:`wakusim.core.network.ContactNetwork`: the ring
+    lattice of ``half`` neighbours on each side, and the listed ties ``source``,
+    ``slot``, ``target`` that replace lattice ties. The lattice part of the
+    counts is a sliding window over the ring (each row adds the code that
+    enters the window and takes away the one that leaves it, three reads
+    instead of ``2 half``); then each listed tie adds its contact's code and
+    takes away its lattice neighbour's. The counts are integers, so the order
+    of these additions does not matter: they equal the count over
+    :meth:`~wakusim.core.network.ContactNetwork.dense`, contact by contact
+    (tests check). Blocks of :data:`~wakusim.core.kernels.BLOCK` rows run on
+    several threads, each with the listed ties of its rows.
 
     Parameters
     ----------
-    contacts
-        ``N x k`` contact indices (non-negative), ``k`` at most :data:`FIELD_MAX`.
     code
-        :func:`channel_codes` of this month.
+        :func:`channel_codes` of this month (one per individual).
+    half
+        Lattice ties on each side; ``2 half`` is at most :data:`FIELD_MAX`.
+    source, slot, target
+        The listed ties, ``source`` ascending: slot ``slot[t]`` (``0 .. 2 half - 1``;
+        offsets ``1 .. half``, then ``-1 .. -half``) of row ``source[t]`` leads to
+        ``target[t]`` (``0 .. n - 1``).
 
     Returns
     -------
@@ -138,17 +174,37 @@ def seen_among_contacts(contacts: np.ndarray, code: np.ndarray) -> np.ndarray:
     Raises
     ------
     ValueError
-        If ``k`` exceeds :data:`FIELD_MAX`.
+        If ``2 half`` exceeds :data:`FIELD_MAX`.
     """
-    n, k = contacts.shape
-    if k > FIELD_MAX:
+    if 2 * half > FIELD_MAX:
         raise ValueError("more contacts per individual than a packed count holds")
+    n = code.shape[0]
     packed = np.empty(n, dtype=np.uint64)
-    for i in numba.prange(n):
-        total = np.uint64(0)
-        for j in range(k):
-            total += SPREAD_CODE[code[np.uint64(contacts[i, j])]]
-        packed[i] = total
+    if n == 0:
+        return packed
+    ext = _padded(code, half)
+    width = np.uint64(2 * half + 1)
+    middle = np.uint64(half)
+    n_blocks = (n + BLOCK - 1) // BLOCK
+    for b in numba.prange(n_blocks):
+        first, last = b * BLOCK, min(n, (b + 1) * BLOCK)
+        # The window holds the codes of rows i - half .. i + half (ext[i] .. ext[i + 2 half]).
+        window = np.uint64(0)
+        for t in range(first, first + 2 * half + 1):
+            window += SPREAD_CODE[ext[np.uint64(t)]]
+        for i in range(first, last):
+            u = np.uint64(i)  # unsigned: no negative-index check
+            packed[u] = window - SPREAD_CODE[ext[u + middle]]
+            window += SPREAD_CODE[ext[u + width]] - SPREAD_CODE[ext[u]]
+        # (wrapping uint64 arithmetic: every field ends between 0 and 2 half)
+        for t in range(np.searchsorted(source, first), np.searchsorted(source, last)):
+            v = np.uint64(t)
+            i = np.int64(source[v])
+            s = np.int64(slot[v])
+            lattice = i + half + (s + 1 if s < half else half - s - 1)
+            packed[np.uint64(i)] += (
+                SPREAD_CODE[code[np.uint64(target[v])]] - SPREAD_CODE[ext[np.uint64(lattice)]]
+            )
     return packed
 
 

@@ -1,13 +1,13 @@
-"""Compiled construction of the small-world contact array (:mod:`wakusim.core.network`).
+"""Compiled construction of the small-world contact network (:mod:`wakusim.core.network`).
 
 The plain construction draws one uniform per tie into an ``N x k`` float
 array (2 GB at 25 million individuals), compares it with ``beta`` and finds
 the rewired ties with ``numpy.nonzero``. Here each block of rows computes its
 own piece of the same PCG64 stream (:mod:`wakusim.core.kernels.draws`) twice:
-once to count its rewired ties, once to write its rows, lattice ties or, for
-the rewired, the next of the new contacts drawn meanwhile by NumPy. No float
-or boolean array per tie is made (only the result, and one integer per rewired
-tie), and the ties, draws and generator state are the plain construction's.
+once to count its rewired ties, once to list each one's row, slot and new
+contact (the next of those drawn meanwhile by NumPy). No array per tie is
+made, only three per rewired tie, and the ties, draws and generator state are
+the plain construction's.
 """
 
 from __future__ import annotations
@@ -57,34 +57,36 @@ def count_rewired(
 
 
 @kernel(parallel=True, min_rows=0)
-def write_contacts(
+def write_rewired(
     starts: np.ndarray,
-    offsets: np.ndarray,
-    draws: np.ndarray,
+    n: int,
+    k: int,
+    target: np.ndarray,
     beta: float,
     hi: np.uint64,
     lo: np.uint64,
     inc_hi: np.uint64,
     inc_lo: np.uint64,
-    contacts: np.ndarray,
+    source: np.ndarray,
+    slot: np.ndarray,
 ) -> None:
-    """Write the contact array: lattice ties ``(i + offset) mod n``, rewired ties drawn.
+    """List the rewired ties: each one's row and slot, and its new contact.
 
     Parameters
     ----------
     starts
         Per block, the number of rewired ties in the blocks before it (its first draw).
-    offsets
-        The ``k`` lattice offsets of a row.
-    draws
-        One uniform draw over ``0 .. n - 2`` per rewired tie, in row-major order; a draw
-        at or above the row ``i`` stands for one more (no tie to oneself).
+    n, k
+        Individuals and ties per individual.
+    target
+        In: one uniform draw over ``0 .. n - 2`` per rewired tie, in row-major order.
+        Out: the new contact; a draw at or above the row ``i`` stands for one more
+        (no tie to oneself).
     beta, hi, lo, inc_hi, inc_lo
         As for :func:`count_rewired` (the same uniforms).
-    contacts
-        ``N x k`` output.
+    source, slot
+        Out: the row and the slot (``0 .. k - 1``) of each rewired tie.
     """
-    n, k = contacts.shape
     for b in numba.prange(starts.shape[0]):
         first, last = b * ROWS, min(n, (b + 1) * ROWS)
         h, low = advance(hi, lo, inc_hi, inc_lo, first * k)
@@ -93,8 +95,8 @@ def write_contacts(
             for s in range(k):
                 h, low = _mul_add(h, low, MULT_HI, MULT_LO, inc_hi, inc_lo)
                 if _uniform(h, low) < beta:
-                    d = draws[at]
+                    d = target[at]
+                    target[at] = d + 1 if d >= i else d
+                    source[at] = i
+                    slot[at] = s
                     at += 1
-                    contacts[i, s] = d + 1 if d >= i else d
-                else:
-                    contacts[i, s] = (i + offsets[s]) % n

@@ -182,7 +182,8 @@ def learn(
 
     Each individual's month is coded in one byte
     (:func:`wakusim.core.kernels.learning.channel_codes`); a compiled loop then
-    walks the contacts once, counting what :func:`observe_channels` counts
+    counts what :func:`observe_channels` counts over the contact network's ring
+    lattice and rewired ties
     (:func:`~wakusim.core.kernels.learning.seen_among_contacts`), and another
     applies :func:`beta_update` to both channels with the same arithmetic
     (:func:`~wakusim.core.kernels.learning.update_beliefs`); together they equal
@@ -199,9 +200,10 @@ def learn(
     if company_weight > 0:
         total, hit = partner_arrests(code, company, n_companies)
         np.divide(hit, total, out=rate, where=total > 0)
-    if pop.contacts.shape[1] <= FIELD_MAX:
+    network = pop.contacts
+    if network.degree <= FIELD_MAX:
         update_beliefs(
-            seen_among_contacts(pop.contacts, code),
+            seen_among_contacts(code, network.half, network.source, network.slot, network.target),
             code,
             company,
             rate,
@@ -214,7 +216,7 @@ def learn(
         )
     else:
         update_from_contacts(
-            pop.contacts,
+            network.dense(),
             mode,
             caught,
             company,
