@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from wakusim.core.decisions import choice_probabilities, draw_choices, margin_shares, mode_values
-from wakusim.core.kernels import BLOCK
+from wakusim.core.kernels import BLOCK, threads_at_every_size
 from wakusim.core.kernels import choice as kernel
 from wakusim.core.policy import Policy
 from wakusim.core.processes.choice import (
@@ -233,3 +233,23 @@ def test_give_posts_equals_the_ranking(seed):
     assert np.array_equal(choice, expected_choice)
     assert np.array_equal(refused, expected_refused)
     assert accepted.sum() <= open_slots.sum()
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [[], [0], [BLOCK - 1], [0, BLOCK - 1, 2 * BLOCK, 3 * BLOCK + 4], [BLOCK, BLOCK + 1]],
+    ids=["none", "first-row", "end-of-block", "skips-a-block", "second-block-only"],
+)
+def test_revisers_listed_at_block_edges(rows):
+    # Revisers at the first and last rows of blocks, and blocks without any.
+    n = 3 * BLOCK + 5
+    must = np.zeros(n, dtype=bool)
+    must[rows] = True
+    mode = np.full(n, OUTSIDE, dtype=np.int8)
+    company = np.full(n, NO_COMPANY, dtype=np.int32)
+    active = np.ones(2, dtype=bool)
+    with threads_at_every_size():
+        for compiled in (kernel.revisers.parallel, kernel.revisers.serial):
+            idx, members = compiled(np.ones(n), 0.2, mode, company, must, active, active, True)
+            np.testing.assert_array_equal(idx, rows)
+            np.testing.assert_array_equal(members, [0, 0])
