@@ -33,7 +33,7 @@ def lattice_offsets(k: int, dtype: type = np.int32) -> np.ndarray:
 
 
 def _index_dtype(n: int, k: int) -> type:
-    """``int32``, or ``int64`` from about 2**31 individuals (the lattice sums ``i + k / 2``)."""
+    """Return ``int32``, or ``int64`` from about 2**31 individuals (the lattice adds ``k/2``)."""
     return np.int32 if n + k < 2**31 else np.int64
 
 
@@ -157,7 +157,7 @@ def small_world_contacts(n: int, k: int, beta: float, rng: np.random.Generator) 
         ``i`` itself.
     """
     k = min(k, n - 1 - (n - 1) % 2) if n > 2 else min(k, n - 1)
-    k -= k % 2  # (n = 2: no lattice tie)
+    k = max(k - k % 2, 0)  # (n = 2: no lattice tie)
     dtype = _index_dtype(n, k)
     offsets = lattice_offsets(k, dtype)
     if beta > 0 and n > 1 and k > 0 and type(rng.bit_generator) is np.random.PCG64:
