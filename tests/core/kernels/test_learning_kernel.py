@@ -110,7 +110,13 @@ def test_partner_arrests_match_bincount(n):
     rng = np.random.default_rng(n)
     mode, caught, company = _month(n, rng)
     code = channel_codes(mode, caught, SMUGGLER, PARTNER)
-    total, hit = partner_arrests(code, company, N_COMPANIES)
+    attached = np.flatnonzero((mode == PARTNER) | (mode == MEMBER))
+    total, hit = partner_arrests(attached, code, company, N_COMPANIES)
+    # Any rows that include every partner's, in any order, count the same.
+    everyone = rng.permutation(n)
+    np.testing.assert_array_equal(
+        partner_arrests(everyone, code, company, N_COMPANIES), [total, hit]
+    )
     partner = mode == PARTNER
     np.testing.assert_array_equal(total, np.bincount(company[partner], minlength=N_COMPANIES))
     np.testing.assert_array_equal(
@@ -124,7 +130,7 @@ def test_partner_arrests_match_bincount(n):
 def test_partner_arrests_rejects_a_company_out_of_range():
     code = np.array([PARTNERED, 0], dtype=np.uint8)
     with pytest.raises(ValueError, match="out of range"):
-        partner_arrests(code, np.array([N_COMPANIES, 0], dtype=np.int32), N_COMPANIES)
+        partner_arrests(np.arange(2), code, np.array([N_COMPANIES, 0], dtype=np.int32), N_COMPANIES)
 
 
 @pytest.mark.parametrize("company_weight", [0.0, 5.0])

@@ -119,9 +119,10 @@ def test_partner_arrests_on_threads(n, threads):
     rng, mode, company, draw = _population(n, n + 3)
     caught = draw < 0.1
     code = learning_kernels.channel_codes(mode, caught, SMUGGLER, PARTNER)
-    want = learning_kernels.partner_arrests.serial(code, company, M)
+    rows = np.arange(n)  # every row: blocks of rows on threads
+    want = learning_kernels.partner_arrests.serial(rows, code, company, M)
     np.testing.assert_array_equal(
-        _on_threads(learning_kernels.partner_arrests, (code, company, M), threads), want
+        _on_threads(learning_kernels.partner_arrests, (rows, code, company, M), threads), want
     )
     partner = mode == PARTNER
     np.testing.assert_array_equal(want[0], np.bincount(company[partner], minlength=M))
@@ -130,7 +131,7 @@ def test_partner_arrests_on_threads(n, threads):
         company[-1], mode[-1] = M, PARTNER
         code = learning_kernels.channel_codes(mode, caught, SMUGGLER, PARTNER)
         with pytest.raises(ValueError, match="out of range"):
-            _on_threads(learning_kernels.partner_arrests, (code, company, M), threads)
+            _on_threads(learning_kernels.partner_arrests, (rows, code, company, M), threads)
 
 
 @pytest.mark.parametrize("threads", [1, 2])

@@ -71,14 +71,21 @@ FIELD_MAX = 0xFFFF
 
 
 @kernel(parallel=True)
-def partner_arrests(code: np.ndarray, company: np.ndarray, n_companies: int) -> np.ndarray:
+def partner_arrests(
+    rows: np.ndarray, code: np.ndarray, company: np.ndarray, n_companies: int
+) -> np.ndarray:
     """Partners and partners caught at each company.
 
+    Only ``rows`` are read: the partners and members listed by the month's
+    trade (:attr:`wakusim.core.processes.trade.TradeOutcome.attached`), a
+    fifth of the population, instead of everyone (1e6: 0.42 against 1.29 ms on two threads).
     Blocks of :data:`~wakusim.core.kernels.BLOCK` rows are counted on several
     threads and their (integer) counts added.
 
     Parameters
     ----------
+    rows
+        Rows to read, among them every partner's (in any order, each once).
     code
         :func:`channel_codes` of this month.
     company
@@ -96,13 +103,13 @@ def partner_arrests(code: np.ndarray, company: np.ndarray, n_companies: int) -> 
     ValueError
         If a partner's company is not in ``0 .. n_companies - 1``.
     """
-    n = code.shape[0]
+    n = rows.shape[0]
     n_blocks = max((n + BLOCK - 1) // BLOCK, 1)
     in_block = np.zeros((n_blocks, 2, n_companies), dtype=np.int64)
     out_of_range = np.zeros(n_blocks, dtype=np.bool_)
     for b in numba.prange(n_blocks):
-        for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
-            u = np.uint64(i)  # unsigned: no negative-index check (0.75x the time)
+        for j in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
+            u = np.uint64(rows[np.uint64(j)])  # unsigned: no negative-index check
             c = code[u]
             if c & PARTNERED:
                 firm = company[u]

@@ -198,7 +198,7 @@ def learn(
     memory = float(learning.memory)
     rate = np.zeros(n_companies)
     if company_weight > 0:
-        total, hit = partner_arrests(code, company, n_companies)
+        total, hit = partner_arrests(trade.attached_rows(), code, company, n_companies)
         np.divide(hit, total, out=rate, where=total > 0)
     network = pop.contacts
     if network.degree <= FIELD_MAX:
