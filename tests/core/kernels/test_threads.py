@@ -85,9 +85,16 @@ def test_catch_on_threads(n, threads):
             np.zeros(n, dtype=np.int16),
         )
 
-    inputs = (mode, company, draw, inspected, deployed, wealth, detection, fine, months)
+    rows = np.arange(n)  # everyone: blocks of rows on threads
+    inputs = (rows, mode, company, draw, inspected, deployed, wealth, detection, fine, months)
     want = outputs()
     want_exposed = enforcement_kernels.catch.serial(*inputs, *want)
+    traders = np.flatnonzero((mode == SMUGGLER) | (mode == PARTNER) | (mode == MEMBER))
+    only = outputs()  # the traders' rows alone, in another order: the same arrests
+    only_exposed = enforcement_kernels.catch.serial(rng.permutation(traders), *inputs[1:], *only)
+    np.testing.assert_array_equal(only_exposed, want_exposed)
+    for a, b in zip(only, want, strict=True):
+        np.testing.assert_array_equal(a, b)
     got = outputs()
     exposed = _on_threads(enforcement_kernels.catch, (*inputs, *got), threads)
     np.testing.assert_array_equal(exposed, want_exposed)

@@ -1,9 +1,11 @@
 """Compiled loop of step 6 (enforcement): who is caught, and what the caught lose.
 
-:func:`catch` walks the individuals once, in blocks of :data:`BLOCK` rows on
-several threads, with the draws the process made and with no branch on the
-mode (a mispredicted branch costs more than a comparison); only the rows of
-the caught are written (the outputs come in zeroed). The floating-point
+:func:`catch` walks the traders once (the rows the month's trade listed, a
+fifth of the population: no one else can be caught), in blocks of
+:data:`BLOCK` rows on several threads, with the draws the process made and
+with no branch on the mode (a mispredicted branch costs more than a
+comparison); only the rows of the caught are written (the outputs come in
+zeroed). The floating-point
 operations are those of the numpy formulation; each row is computed on its
 own, so the results do not depend on the number of threads.
 """
@@ -19,6 +21,7 @@ from wakusim.core.state import PARTNER, SMUGGLER
 
 @kernel(parallel=True)
 def catch(
+    rows: np.ndarray,
     mode: np.ndarray,
     company: np.ndarray,
     draw: np.ndarray,
@@ -37,6 +40,9 @@ def catch(
 
     Parameters
     ----------
+    rows
+        The rows that may be caught: every smuggler's, partner's and member's
+        (in any order, each once; others listed are never caught).
     mode, company, wealth
         Each individual's mode, company and capital.
     draw
@@ -76,11 +82,12 @@ def catch(
     by_company = np.full(n_companies + 1, np.inf)
     for c in range(n_companies):
         by_company[c] = detection[1] if inspected[c] else -1.0
-    n = mode.shape[0]
+    n = rows.shape[0]
     n_blocks = (n + BLOCK - 1) // BLOCK
     exposed_in_block = np.zeros((max(n_blocks, 1), n_companies), dtype=np.bool_)
     for b in prange(n_blocks):
-        for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
+        for j in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
+            i = rows[j]
             # No branch on the mode (tables and selects): it would often be mispredicted.
             m = mode[i]
             c = company[i]

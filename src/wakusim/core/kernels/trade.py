@@ -34,8 +34,8 @@ def invest(
     invest_share: float,
     smuggling_capacity: float,
     n_companies: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Pack the traders' wanted capital; sum the partners' and members' by company.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Pack the traders' wanted capital and rows; sum the partners' and members' by company.
 
     Parameters
     ----------
@@ -55,6 +55,8 @@ def invest(
     smuggled
         Each smuggler's wanted capital ``min(invest_share * W,
         smuggling_capacity)``, in individual order.
+    smuggler_rows
+        The rows of the smugglers, ascending.
     attached_wanted, attached_company, attached_partner
         For each partner and member in individual order, the wanted capital
         ``invest_share * W``, the company and whether a partner (else a
@@ -77,6 +79,7 @@ def invest(
     # One place more than needed: every row writes the next place (no branch to mispredict)
     # and only a trader moves on.
     smuggled = np.empty(n_smugglers + 1)
+    smuggler_rows = np.empty(n_smugglers + 1, dtype=np.int64)
     attached_wanted = np.empty(n_attached + 1)
     attached_company = np.empty(n_attached + 1, dtype=company.dtype)
     attached_partner = np.empty(n_attached + 1, dtype=np.bool_)
@@ -87,6 +90,7 @@ def invest(
         m = mode[i]
         k = invest_share * wealth[i]
         smuggled[n_smugglers] = smuggling_capacity if k > smuggling_capacity else k  # minimum
+        smuggler_rows[n_smugglers] = i
         n_smugglers += m == SMUGGLER
         attached_wanted[n_attached] = k
         attached_company[n_attached] = company[i]
@@ -102,6 +106,7 @@ def invest(
     return (
         outside,
         smuggled[:n_smugglers],
+        smuggler_rows[:n_smugglers],
         attached_wanted[:n_attached],
         attached_company[:n_attached],
         attached_partner[:n_attached],

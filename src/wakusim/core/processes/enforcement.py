@@ -71,7 +71,11 @@ def enforce(
     confiscated = np.zeros(pop.size)
     fined = np.zeros(pop.size)
     detention = np.zeros(pop.size, dtype=np.int16)
+    # Everyone has a draw (the stream does not depend on who trades); only traders can be
+    # caught, so only their rows are walked.
+    traders = np.concatenate((outcome.smuggler_rows(), outcome.attached_rows()))
     exposed = kernels.catch(
+        traders,
         outcome.mode,
         pop.company,
         draw,

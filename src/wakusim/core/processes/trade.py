@@ -19,7 +19,7 @@ from wakusim.core.decisions import margin_shares
 from wakusim.core.kernels import trade as kernels
 from wakusim.core.market import sale_value
 from wakusim.core.policy import Policy
-from wakusim.core.state import MEMBER, PARTNER, ModelState
+from wakusim.core.state import MEMBER, PARTNER, SMUGGLER, ModelState
 from wakusim.scenarios.schema import Scenario
 
 
@@ -52,6 +52,9 @@ class TradeOutcome:
     attached
         Rows of the partners and members, ascending (``None``: found from
         ``mode`` when asked, see :meth:`attached_rows`).
+    smugglers
+        Rows of the smugglers, ascending (``None``: found from ``mode`` when
+        asked, see :meth:`smuggler_rows`).
     """
 
     mode: np.ndarray
@@ -69,12 +72,19 @@ class TradeOutcome:
     price: float
     margin: float
     attached: np.ndarray | None = None
+    smugglers: np.ndarray | None = None
 
     def attached_rows(self) -> np.ndarray:
         """Rows of the partners and members during the month, ascending."""
         if self.attached is None:
             self.attached = np.flatnonzero((self.mode == PARTNER) | (self.mode == MEMBER))
         return self.attached
+
+    def smuggler_rows(self) -> np.ndarray:
+        """Rows of the smugglers during the month, ascending."""
+        if self.smugglers is None:
+            self.smugglers = np.flatnonzero(self.mode == SMUGGLER)
+        return self.smugglers
 
     @property
     def volume_company(self) -> float:
@@ -91,10 +101,16 @@ def trade(state: ModelState, policy: Policy, scenario: Scenario) -> TradeOutcome
     """Compute the month's trade (no random draws)."""
     pop, comp = state.population, state.companies
     mk = scenario.market
-    outside_capital, smuggled, attached_wanted, attached_company, attached_partner, attached = (
-        kernels.invest(
-            pop.mode, pop.wealth, pop.company, mk.invest_share, mk.smuggling_capacity, comp.size
-        )
+    (
+        outside_capital,
+        smuggled,
+        smugglers,
+        attached_wanted,
+        attached_company,
+        attached_partner,
+        attached,
+    ) = kernels.invest(
+        pop.mode, pop.wealth, pop.company, mk.invest_share, mk.smuggling_capacity, comp.size
     )
     own = np.where(comp.active, comp.funds, 0.0)
     demand = mk.turnover * (own + outside_capital)
@@ -154,4 +170,5 @@ def trade(state: ModelState, policy: Policy, scenario: Scenario) -> TradeOutcome
         price=price,
         margin=margin,
         attached=attached,
+        smugglers=smugglers,
     )
