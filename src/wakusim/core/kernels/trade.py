@@ -70,46 +70,51 @@ def invest(
         If a partner's or member's company is not in ``0 .. n_companies - 1``
         (the month's later kernels index companies by it unchecked).
     """
+    n = mode.shape[0]
     n_smugglers = 0
     n_attached = 0
-    for i in range(mode.shape[0]):
+    for i in range(n):
         m = mode[i]
         n_smugglers += m == SMUGGLER
         n_attached += (m == PARTNER) | (m == MEMBER)
-    # One place more than needed: every row writes the next place (no branch to mispredict)
-    # and only a trader moves on.
-    smuggled = np.empty(n_smugglers + 1)
+    # The rows first, one place more than needed: every row writes the next place (no
+    # branch to mispredict) and only a trader moves on. Two writes a row; the traders'
+    # values are then gathered from their rows (0.6-0.65x the time of writing six).
     smuggler_rows = np.empty(n_smugglers + 1, dtype=np.int64)
-    attached_wanted = np.empty(n_attached + 1)
-    attached_company = np.empty(n_attached + 1, dtype=company.dtype)
-    attached_partner = np.empty(n_attached + 1, dtype=np.bool_)
     attached_rows = np.empty(n_attached + 1, dtype=np.int64)
-    n_smugglers = 0
-    n_attached = 0
-    for i in range(mode.shape[0]):
-        m = mode[i]
-        k = invest_share * wealth[i]
-        smuggled[n_smugglers] = smuggling_capacity if k > smuggling_capacity else k  # minimum
-        smuggler_rows[n_smugglers] = i
-        n_smugglers += m == SMUGGLER
-        attached_wanted[n_attached] = k
-        attached_company[n_attached] = company[i]
-        attached_partner[n_attached] = m == PARTNER
-        attached_rows[n_attached] = i
-        n_attached += (m == PARTNER) | (m == MEMBER)
+    s = 0
+    t = 0
+    for i in range(n):
+        m = mode[np.uint64(i)]  # unsigned: no negative-index check
+        smuggler_rows[np.uint64(s)] = i
+        attached_rows[np.uint64(t)] = i
+        s += m == SMUGGLER
+        t += (m == PARTNER) | (m == MEMBER)
+    smuggled = np.empty(n_smugglers)
+    for j in range(n_smugglers):
+        k = invest_share * wealth[smuggler_rows[j]]
+        smuggled[j] = smuggling_capacity if k > smuggling_capacity else k  # numpy.minimum
+    attached_wanted = np.empty(n_attached)
+    attached_company = np.empty(n_attached, dtype=company.dtype)
+    attached_partner = np.empty(n_attached, dtype=np.bool_)
     outside = np.zeros(n_companies)
     for j in range(n_attached):
-        c = attached_company[j]
+        i = attached_rows[j]
+        k = invest_share * wealth[i]
+        c = company[i]
+        attached_wanted[j] = k
+        attached_company[j] = c
+        attached_partner[j] = mode[i] == PARTNER
         if c < 0 or c >= n_companies:  # (an index out of range would not be caught below)
             raise ValueError("a partner's or member's company is out of range")
-        outside[c] += attached_wanted[j]
+        outside[c] += k
     return (
         outside,
-        smuggled[:n_smugglers],
+        smuggled,
         smuggler_rows[:n_smugglers],
-        attached_wanted[:n_attached],
-        attached_company[:n_attached],
-        attached_partner[:n_attached],
+        attached_wanted,
+        attached_company,
+        attached_partner,
         attached_rows[:n_attached],
     )
 
