@@ -5,9 +5,9 @@ fifth of the population: no one else can be caught), in blocks of
 :data:`BLOCK` rows on several threads, with the draws the process made and
 with no branch on the mode (a mispredicted branch costs more than a
 comparison); only the rows of the caught are written (the outputs come in
-zeroed). The floating-point
-operations are those of the numpy formulation; each row is computed on its
-own, so the results do not depend on the number of threads.
+zeroed). The floating-point operations are those of the numpy formulation;
+each row is computed on its own, so the results do not depend on the number
+of threads.
 """
 
 from __future__ import annotations
