@@ -32,6 +32,11 @@ def lattice_offsets(k: int, dtype: type = np.int32) -> np.ndarray:
     return np.concatenate([np.arange(1, half + 1), -np.arange(1, half + 1)]).astype(dtype)
 
 
+def ring_lattice(n: int, offsets: np.ndarray) -> np.ndarray:
+    """Return the ``n x k`` ring lattice: row ``i`` holds ``(i + offsets) mod n``."""
+    return (np.arange(n, dtype=offsets.dtype)[:, None] + offsets[None, :]) % n
+
+
 def _index_dtype(n: int, k: int) -> type:
     """Return ``int32``, or ``int64`` from about 2**31 individuals (the lattice adds ``k/2``)."""
     return np.int32 if n + k < 2**31 else np.int64
@@ -99,6 +104,11 @@ class ContactNetwork:
         return self.degree // 2
 
     @property
+    def offsets(self) -> np.ndarray:
+        """The lattice offsets of a row's slots (:func:`lattice_offsets`)."""
+        return lattice_offsets(self.degree, _index_dtype(self.size, self.degree))
+
+    @property
     def shape(self) -> tuple[int, int]:
         """``(size, degree)``, the shape of :meth:`dense`."""
         return (self.size, self.degree)
@@ -110,9 +120,7 @@ class ContactNetwork:
 
     def dense(self) -> np.ndarray:
         """Return the ``size x degree`` array of contacts (row ``i``: whom ``i`` hears from)."""
-        n, k = self.shape
-        dtype = _index_dtype(n, k)
-        contacts = (np.arange(n, dtype=dtype)[:, None] + lattice_offsets(k, dtype)[None, :]) % n
+        contacts = ring_lattice(self.size, self.offsets)
         contacts[self.source, self.slot] = self.target
         return contacts
 
@@ -124,8 +132,7 @@ class ContactNetwork:
         if k % 2:
             raise ValueError(f"the lattice degree must be even (got {k})")
         dtype = _index_dtype(n, k)
-        lattice = (np.arange(n, dtype=np.int64)[:, None] + lattice_offsets(k, np.int64)) % max(n, 1)
-        source, slot = np.nonzero(contacts != lattice)
+        source, slot = np.nonzero(contacts != ring_lattice(n, lattice_offsets(k, dtype)))
         return cls(
             size=n,
             degree=k,
@@ -175,7 +182,7 @@ def plain_small_world(
     order, over the others; no draws if ``beta`` is 0 or ``n`` is 1. Returns
     the ``N x k`` contact array.
     """
-    contacts = (np.arange(n, dtype=offsets.dtype)[:, None] + offsets[None, :]) % n
+    contacts = ring_lattice(n, offsets)
     if beta > 0 and n > 1:
         rewire = rng.random(contacts.shape) < beta
         count = int(rewire.sum())

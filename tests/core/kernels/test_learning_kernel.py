@@ -18,7 +18,7 @@ from wakusim.core.kernels.learning import (
     seen_among_contacts,
     update_beliefs,
 )
-from wakusim.core.network import ContactNetwork, small_world_contacts
+from wakusim.core.network import ContactNetwork, lattice_offsets, small_world_contacts
 from wakusim.core.processes.learning import (
     company_arrest_rates,
     observe_channels,
@@ -54,7 +54,7 @@ def _beliefs(n, rng):
 
 def _seen(network, code):
     """:func:`seen_among_contacts` over a :class:`ContactNetwork`."""
-    return seen_among_contacts(code, network.half, network.source, network.slot, network.target)
+    return seen_among_contacts(code, network.offsets, network.source, network.slot, network.target)
 
 
 def _kernel(contacts, mode, caught, company, company_weight, memory, belief, weight):
@@ -198,7 +198,9 @@ def test_kernel_does_not_depend_on_the_thread_count():
 def test_kernel_rejects_more_contacts_than_a_field_holds():
     empty = np.zeros(0, dtype=np.int32)
     with pytest.raises(ValueError, match="packed count"):
-        seen_among_contacts(np.zeros(1, dtype=np.uint8), FIELD_MAX // 2 + 1, empty, empty, empty)
+        seen_among_contacts(
+            np.zeros(1, dtype=np.uint8), lattice_offsets(FIELD_MAX + 1), empty, empty, empty
+        )
 
 
 def test_counts_fill_a_field():

@@ -145,12 +145,12 @@ def _padded(code: np.ndarray, half: int) -> np.ndarray:
 
 @kernel(parallel=True)
 def seen_among_contacts(
-    code: np.ndarray, half: int, source: np.ndarray, slot: np.ndarray, target: np.ndarray
+    code: np.ndarray, offsets: np.ndarray, source: np.ndarray, slot: np.ndarray, target: np.ndarray
 ) -> np.ndarray:
     """Count, for each individual, its contacts in each channel and those caught in it.
 
     The contacts are a :class:`wakusim.core.network.ContactNetwork`: the ring
-    lattice of ``half`` neighbours on each side, and the listed ties ``source``,
+    lattice of ``half`` neighbours on each side (``offsets``), and the listed ties ``source``,
     ``slot``, ``target`` that replace lattice ties. The lattice part of the
     counts is a sliding window over the ring (each row adds the code that
     enters the window and takes away the one that leaves it, three reads
@@ -165,12 +165,13 @@ def seen_among_contacts(
     ----------
     code
         :func:`channel_codes` of this month (one per individual).
-    half
-        Lattice ties on each side; ``2 half`` is at most :data:`FIELD_MAX`.
+    offsets
+        The lattice offsets of a row's slots, ``1 .. half`` then ``-1 .. -half``
+        (:func:`wakusim.core.network.lattice_offsets`); ``2 half`` is at most
+        :data:`FIELD_MAX`.
     source, slot, target
-        The listed ties, ``source`` ascending: slot ``slot[t]`` (``0 .. 2 half - 1``;
-        offsets ``1 .. half``, then ``-1 .. -half``) of row ``source[t]`` leads to
-        ``target[t]`` (``0 .. n - 1``).
+        The listed ties, ``source`` ascending: slot ``slot[t]`` of row ``source[t]``
+        leads to ``target[t]`` (``0 .. n - 1``) instead of ``source[t] + offsets[slot[t]]``.
 
     Returns
     -------
@@ -181,10 +182,11 @@ def seen_among_contacts(
     Raises
     ------
     ValueError
-        If ``2 half`` exceeds :data:`FIELD_MAX`.
+        If a row has more than :data:`FIELD_MAX` slots.
     """
-    if 2 * half > FIELD_MAX:
+    if offsets.shape[0] > FIELD_MAX:
         raise ValueError("more contacts per individual than a packed count holds")
+    half = offsets.shape[0] // 2
     n = code.shape[0]
     packed = np.empty(n, dtype=np.uint64)
     if n == 0:
@@ -207,8 +209,7 @@ def seen_among_contacts(
         for t in range(np.searchsorted(source, first), np.searchsorted(source, last)):
             v = np.uint64(t)
             i = np.int64(source[v])
-            s = np.int64(slot[v])
-            lattice = i + half + (s + 1 if s < half else half - s - 1)
+            lattice = i + half + offsets[slot[v]]
             packed[np.uint64(i)] += (
                 SPREAD_CODE[code[np.uint64(target[v])]] - SPREAD_CODE[ext[np.uint64(lattice)]]
             )

@@ -203,7 +203,9 @@ def learn(
     network = pop.contacts
     if network.degree <= FIELD_MAX:
         update_beliefs(
-            seen_among_contacts(code, network.half, network.source, network.slot, network.target),
+            seen_among_contacts(
+                code, network.offsets, network.source, network.slot, network.target
+            ),
             code,
             company,
             rate,
