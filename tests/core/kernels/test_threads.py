@@ -17,6 +17,7 @@ from wakusim.core.kernels import choice as choice_kernels
 from wakusim.core.kernels import enforcement as enforcement_kernels
 from wakusim.core.kernels import learning as learning_kernels
 from wakusim.core.kernels import records as records_kernels
+from wakusim.core.kernels import trade as trade_kernels
 from wakusim.core.state import DETAINED, MEMBER, NO_COMPANY, OUTSIDE, PARTNER, SMUGGLER
 
 SIZES = [0, 1, BLOCK, 2 * BLOCK, 3 * BLOCK + 1]
@@ -62,6 +63,28 @@ def test_revisers_on_threads(n, threads):
     np.testing.assert_array_equal(members, want_members)
     if n > 2 * BLOCK:
         assert not ((idx >= BLOCK) & (idx < 2 * BLOCK)).any()  # the empty block
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("n", SIZES)
+def test_invest_on_threads(n, threads):
+    rng, mode, company, _ = _population(n, n + 1)
+    if n > 2 * BLOCK:  # traders at the first and last rows of the first and third blocks
+        mode[[0, BLOCK - 1, 2 * BLOCK, 3 * BLOCK - 1]] = [SMUGGLER, PARTNER, MEMBER, SMUGGLER]
+        company[[BLOCK - 1, 2 * BLOCK]] = [1, 2]
+    wealth = rng.lognormal(9.0, 1.5, n)
+    args = (mode, wealth, company, 0.5, 20_000.0, M)
+    want = trade_kernels.invest.serial(*args)
+    got = _on_threads(trade_kernels.invest, args, threads)
+    for mine, theirs in zip(got, want, strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+    np.testing.assert_array_equal(got[2], np.flatnonzero(mode == SMUGGLER))
+    np.testing.assert_array_equal(got[6], np.flatnonzero((mode == PARTNER) | (mode == MEMBER)))
+    if n > 2 * BLOCK:
+        bad = company.copy()
+        bad[BLOCK - 1] = M  # a partner's company out of range
+        with pytest.raises(ValueError, match="out of range"):
+            _on_threads(trade_kernels.invest, (mode, wealth, bad, 0.5, 20_000.0, M), threads)
 
 
 @pytest.mark.parametrize("threads", [1, 2])
