@@ -2,10 +2,7 @@
 
 ``engine.run`` calls an observer after the initial state and after each process
 and record (``after_process``); the script passes a clock, so it times the
-engine's own loop. From 2^19 individuals a month's record is computed on another
-thread beside the next month's steps 1 to 6: the row ``records`` is then the
-time the next month waits for it before its learning, and the record's work is
-in the time of the steps it ran beside (mostly step 4). Usage::
+engine's own loop. Usage::
 
     python benchmarks/bench_processes.py                     # 1e6 individuals, 96 months
     python benchmarks/bench_processes.py --size 100000 --months 24

@@ -12,18 +12,18 @@ from wakusim.core.initial import initial_state
 from wakusim.core.market import update_expectation
 from wakusim.core.memory import keep_freed_memory
 from wakusim.core.policy import Policy, policy_for_month, policy_from_values
-from wakusim.core.processes.accounting import Ledger, account
+from wakusim.core.processes.accounting import account
 from wakusim.core.processes.choice import revise_modes
 from wakusim.core.processes.companies import decide_partners
-from wakusim.core.processes.enforcement import EnforcementOutcome, enforce
+from wakusim.core.processes.enforcement import enforce
 from wakusim.core.processes.learning import (
     learn,
     set_true_beliefs,
     set_true_inspection,
     update_company_beliefs,
 )
-from wakusim.core.processes.trade import TradeOutcome, trade
-from wakusim.core.records import PendingRecord, month_record, start_month_record
+from wakusim.core.processes.trade import trade
+from wakusim.core.records import month_record
 from wakusim.core.state import ModelState
 from wakusim.scenarios.calendar import month_label
 from wakusim.scenarios.schema import Campaign, Scenario
@@ -98,70 +98,6 @@ def _ignore(name: str) -> None:
     """Observe nothing (the default observer of :func:`step`)."""
 
 
-def _nothing() -> None:
-    """Wait for nothing (no record of a month before is pending)."""
-
-
-def _advance(
-    state: ModelState,
-    policy: Policy,
-    campaigns: list[Campaign],
-    scenario: Scenario,
-    rng: np.random.Generator,
-    after_process: Callable[[str], None],
-    finish_previous: Callable[[], None],
-) -> tuple[TradeOutcome, EnforcementOutcome, Ledger]:
-    """Run the eight processes of a month; return what its record needs besides the state.
-
-    ``finish_previous`` waits for the record of the month before (which
-    :func:`start_month_record` may compute beside this month's first processes);
-    it is called before the first process that changes in place what that record
-    reads: learning (step 7), or the policy step where learning is off.
-    """
-    # 1 policy is given; with learning off, beliefs are the true risks.
-    if not scenario.learning.enabled:
-        finish_previous()
-        set_true_beliefs(state.population, policy)
-        set_true_inspection(state.companies, policy)
-    after_process(PROCESSES[0])
-    # 2 expectations from last month's market.
-    market = state.market
-    market.expected_margin = update_expectation(
-        market.expected_margin, market.price - 1.0, scenario.market.expectation_weight
-    )
-    after_process(PROCESSES[1])
-    # 3 companies decide.
-    decide_partners(state.companies, market.expected_margin, state.partners_last, policy, scenario)
-    after_process(PROCESSES[2])
-    # 4 individuals decide.
-    revise_modes(state, policy, scenario, rng)
-    after_process(PROCESSES[3])
-    # 5 trade and market.
-    outcome = trade(state, policy, scenario)
-    market.price = outcome.price
-    after_process(PROCESSES[4])
-    # 6 enforcement.
-    caught = enforce(state, outcome, policy, rng)
-    after_process(PROCESSES[5])
-    # 7 learning.
-    finish_previous()
-    learn(
-        state.population,
-        outcome,
-        caught,
-        campaigns,
-        policy,
-        scenario.learning,
-        state.companies.size,
-    )
-    update_company_beliefs(state.companies, caught.inspected, policy, scenario.learning)
-    after_process(PROCESSES[6])
-    # 8 accounting and records.
-    ledger = account(state, outcome, caught, policy, scenario)
-    after_process(PROCESSES[7])
-    return outcome, caught, ledger
-
-
 def step(
     state: ModelState,
     policy: Policy,
@@ -175,9 +111,48 @@ def step(
     ``after_process(name)`` is called after each process and after the record,
     with its name in :data:`PROCESSES` (for profiling; it must not change the state).
     """
-    month = _advance(state, policy, campaigns, scenario, rng, after_process, _nothing)
-    record = month_record(state, policy, *month, state.market.expected_margin)
-    after_process(PROCESSES[8])
+    done = iter(PROCESSES)
+    # 1 policy is given; with learning off, beliefs are the true risks.
+    if not scenario.learning.enabled:
+        set_true_beliefs(state.population, policy)
+        set_true_inspection(state.companies, policy)
+    after_process(next(done))
+    # 2 expectations from last month's market.
+    market = state.market
+    market.expected_margin = update_expectation(
+        market.expected_margin, market.price - 1.0, scenario.market.expectation_weight
+    )
+    after_process(next(done))
+    # 3 companies decide.
+    decide_partners(state.companies, market.expected_margin, state.partners_last, policy, scenario)
+    after_process(next(done))
+    # 4 individuals decide.
+    revise_modes(state, policy, scenario, rng)
+    after_process(next(done))
+    # 5 trade and market.
+    outcome = trade(state, policy, scenario)
+    market.price = outcome.price
+    after_process(next(done))
+    # 6 enforcement.
+    caught = enforce(state, outcome, policy, rng)
+    after_process(next(done))
+    # 7 learning.
+    learn(
+        state.population,
+        outcome,
+        caught,
+        campaigns,
+        policy,
+        scenario.learning,
+        state.companies.size,
+    )
+    update_company_beliefs(state.companies, caught.inspected, policy, scenario.learning)
+    after_process(next(done))
+    # 8 accounting and records.
+    ledger = account(state, outcome, caught, policy, scenario)
+    after_process(next(done))
+    record = month_record(state, policy, outcome, caught, ledger, market.expected_margin)
+    after_process(next(done))
     return record
 
 
@@ -206,60 +181,34 @@ def run(
         (``"set-up"``) and then after each process of every month and its
         record (names in :data:`PROCESSES`): a profiler's clock
         (``benchmarks/bench_processes.py``). It must not change the state.
-        A month's record is finished during the next month (it may be computed
-        beside that month's first processes, see
-        :func:`wakusim.core.records.start_month_record`), just before its
-        learning (step 7), or before its policy step where learning is off; the
-        last one at the end. So ``"  records"`` comes after ``"6 enforcement"``
-        (or before ``"1 policy"``) of the next month, and its time is the wait
-        for the record. The warm-up's records are not computed.
     """
     generator, seed_info = resolve_rng(rng, scenario.seed)
     schedule: PolicySchedule = compile_timeline(scenario)
     first = policy_for_month(schedule, 0)
     total = scenario.warmup_months + scenario.n_months
-    records: list[dict[str, Any]] = []
+    records = []
     policies: dict[tuple[str, ...], Policy] = {}  # the timeline repeats a few policies
-    # The month before's record, computed beside this month's first processes (see
-    # records.start_month_record): its first column, the record, its policy columns.
-    pending: list[tuple[dict[str, Any], PendingRecord, dict[str, Any]]] = []
-
-    def finish_previous() -> None:
-        """Wait for the month before's record and keep it, in column order."""
-        if pending:
-            head, record, policy_values = pending.pop()
-            records.append({**head, **record.result(), **policy_values})
-            after_process(PROCESSES[8])
-
     # Each month reuses the memory the month before freed (no fresh pages to fault in).
     with keep_freed_memory():
-        try:
-            state = initial_state(scenario, first, generator)
-            after_process("set-up")
-            for w in range(scenario.warmup_months):  # (the warm-up's records are not kept)
-                _advance(state, first, [], scenario, generator, after_process, _nothing)
-                if progress:
-                    progress(w + 1, total)
-            for t in range(scenario.n_months):
-                values = schedule.at(t)
-                key = tuple(map(repr, values.values()))  # repr: -0.0 is not 0.0
-                if key not in policies:
-                    policies[key] = policy_from_values(values)
-                policy = policies[key]
-                campaigns = schedule.campaigns.get(t, [])
-                month = _advance(
-                    state, policy, campaigns, scenario, generator, after_process, finish_previous
-                )
-                record = start_month_record(state, policy, *month, state.market.expected_margin)
-                del month  # the month's outcomes: freed now, not during the next month
-                head = {"month": month_label(schedule.start_month + t)}
-                pending.append((head, record, {f"policy.{k}": v for k, v in values.items()}))
-                if progress:
-                    progress(scenario.warmup_months + t + 1, total)
-            finish_previous()
-        finally:
-            for _, record, _ in pending:  # a run that failed: let the record's thread end
-                record.wait()
+        state = initial_state(scenario, first, generator)
+        after_process("set-up")
+        for w in range(scenario.warmup_months):
+            step(state, first, [], scenario, generator, after_process)
+            if progress:
+                progress(w + 1, total)
+        for t in range(scenario.n_months):
+            values = schedule.at(t)
+            key = tuple(map(repr, values.values()))  # repr: -0.0 is not 0.0
+            if key not in policies:
+                policies[key] = policy_from_values(values)
+            policy = policies[key]
+            record = {"month": month_label(schedule.start_month + t)}
+            campaigns = schedule.campaigns.get(t, [])
+            record.update(step(state, policy, campaigns, scenario, generator, after_process))
+            record.update({f"policy.{k}": v for k, v in values.items()})
+            records.append(record)
+            if progress:
+                progress(scenario.warmup_months + t + 1, total)
         # Freed inside the block, so that its end gives the memory back (see core/memory.py).
         final_state = state if keep_state else None
         del state

@@ -15,13 +15,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from contextlib import nullcontext
 from typing import NamedTuple, TypeVar
 
 import numba
 import numpy as np
 
-from wakusim.core.kernels import one_thread
 from wakusim.core.kernels import records as records_kernels
 from wakusim.core.policy import Policy
 from wakusim.core.processes.accounting import Ledger
@@ -41,9 +39,8 @@ from wakusim.core.state import (
 
 WEALTH_GROUPS = 10
 T = TypeVar("T")
-# From this many individuals on, the record runs on another thread beside the next month's
-# first processes, and within it the wealth sort and the tally of the modes run on threads of
-# their own beside the tally of the trade (below, a thread costs more than it saves).
+# From this many individuals on, the wealth sort and the tally of the modes run on other
+# threads, beside the tally of the trade (below, a thread costs more than it saves).
 BACKGROUND_MIN = 1 << 19
 
 
@@ -159,89 +156,6 @@ def _in_background(size: int, work: Callable[[], T]) -> Callable[[], T]:
     return wait
 
 
-class MonthEnd(NamedTuple):
-    """What a month's record reads, taken at the month's end (:func:`month_end`).
-
-    The individuals' arrays at the end of the month, the month's per-individual
-    flows, and the scalars the record copies (flows, companies, true risks, in
-    the record's column order); nothing else of the month's outcomes, so that a
-    record computed later holds on to no more of them than it needs.
-    """
-
-    wealth: np.ndarray
-    mode: np.ndarray
-    belief: np.ndarray
-    income: np.ndarray
-    trade_mode: np.ndarray
-    caught: np.ndarray
-    deployed: np.ndarray
-    trade_income: np.ndarray
-    fee_paid: np.ndarray
-    flows: dict[str, float]
-    companies: dict[str, float]
-    risks: dict[str, float]
-    released: int
-
-
-def month_end(
-    state: ModelState,
-    policy: Policy,
-    trade: TradeOutcome,
-    enforcement: EnforcementOutcome,
-    ledger: Ledger,
-    expected_margin: float,
-    copy_modes: bool = False,
-) -> MonthEnd:
-    """Take what the month's record reads (the modes copied with ``copy_modes``)."""
-    pop, comp = state.population, state.companies
-    flows: dict[str, float] = {
-        "companies_inspected": int(enforcement.inspected.sum()),
-        "companies_caught": int(enforcement.company_caught.sum()),
-        "volume_smuggling": trade.volume_smuggling,
-        "volume_partner": trade.volume_partner,
-        "volume_member": trade.volume_member,
-        "volume_company_own": trade.volume_own,
-        "volume_company": trade.volume_company,
-        "volume_total": trade.volume_total,
-        "price": trade.price,
-        "margin": trade.margin,
-        "expected_margin": expected_margin,
-        "revenue_surrender": ledger.revenue_surrender,
-        "revenue_fines": ledger.revenue_fines,
-        "revenue_confiscation": ledger.revenue_confiscation,
-        "revenue_loyalty": ledger.revenue_loyalty,
-        "revenue_total": (
-            ledger.revenue_surrender
-            + ledger.revenue_fines
-            + ledger.revenue_confiscation
-            + ledger.revenue_loyalty
-        ),
-    }
-    companies: dict[str, float] = {
-        "companies_accepting": int((comp.accepts_partners & comp.active).sum()),
-        "companies_suspended": int((~comp.active).sum()),
-        "company_funds": float(comp.funds.sum()),
-    }
-    return MonthEnd(
-        wealth=pop.wealth,
-        mode=pop.mode.copy() if copy_modes else pop.mode,
-        belief=pop.belief,
-        income=pop.income,
-        trade_mode=trade.mode,
-        caught=enforcement.caught,
-        deployed=trade.deployed,
-        trade_income=ledger.trade_income,
-        fee_paid=ledger.fee_paid,
-        flows=flows,
-        companies=companies,
-        risks={
-            "true_risk_smuggler": policy.smuggler_risk,
-            "true_risk_partner": policy.partner_risk,
-        },
-        released=ledger.released,
-    )
-
-
 def month_record(
     state: ModelState,
     policy: Policy,
@@ -256,22 +170,17 @@ def month_record(
     volumes, incomes and revenue are flows of the month; incomes and returns
     are by the mode held during the month.
     """
-    return record_of(month_end(state, policy, trade, enforcement, ledger, expected_margin))
-
-
-def record_of(end: MonthEnd) -> dict[str, float]:
-    """Compute the month's record from what :func:`month_end` took (see :func:`month_record`)."""
-    size = end.wealth.shape[0]
+    pop, comp = state.population, state.companies
     # One sort of everyone's wealth serves the Gini and the wealth groups of the free.
     # The sort and the tally of the end-of-month modes run beside the tally of the trade.
-    sorted_wealth = _in_background(size, lambda: np.sort(end.wealth))
+    sorted_wealth = _in_background(pop.size, lambda: np.sort(pop.wealth))
     trading = (SMUGGLER, PARTNER, MEMBER)
     modes_tally = _in_background(
-        size, lambda: records_kernels.tally_modes(end.mode, end.wealth, end.belief)
+        pop.size, lambda: records_kernels.tally_modes(pop.mode, pop.wealth, pop.belief)
     )
     tally = TradeTally(
         *records_kernels.tally_trade(
-            end.trade_mode, end.caught, end.deployed, end.income, end.trade_income
+            trade.mode, enforcement.caught, trade.deployed, pop.income, ledger.trade_income
         )
     )
     counts, wealth_detained, wealth_members, belief_sums, wealth_sum = modes_tally()
@@ -282,7 +191,7 @@ def record_of(end: MonthEnd) -> dict[str, float]:
     capital_sum, _, _ = moments(tally.capital, seg, tally.counts[trading_modes], False)
     _, return_mean, return_sd = moments(tally.returns, seg, tally.traded[trading_modes], True)
     _, return_ok_mean, _ = moments(tally.returns_ok, seg, tally.traded_ok[trading_modes], False)
-    n_free = size - int(counts[DETAINED])
+    n_free = pop.size - int(counts[DETAINED])
     rec: dict[str, float] = {}
     for code, name in enumerate(MODE_NAMES):
         rec[f"n_{name}"] = int(counts[code])
@@ -293,8 +202,30 @@ def record_of(end: MonthEnd) -> dict[str, float]:
     for code in trading:
         rec[f"arrests_{MODE_NAMES[code]}"] = int(tally.arrests[code])
     rec["arrests_total"] = int(tally.arrests.sum())
-    rec.update(end.flows)
-    rec["inminban_fees"] = float(end.fee_paid.sum())
+    rec["companies_inspected"] = int(enforcement.inspected.sum())
+    rec["companies_caught"] = int(enforcement.company_caught.sum())
+
+    rec["volume_smuggling"] = trade.volume_smuggling
+    rec["volume_partner"] = trade.volume_partner
+    rec["volume_member"] = trade.volume_member
+    rec["volume_company_own"] = trade.volume_own
+    rec["volume_company"] = trade.volume_company
+    rec["volume_total"] = trade.volume_total
+    rec["price"] = trade.price
+    rec["margin"] = trade.margin
+    rec["expected_margin"] = expected_margin
+
+    rec["revenue_surrender"] = ledger.revenue_surrender
+    rec["revenue_fines"] = ledger.revenue_fines
+    rec["revenue_confiscation"] = ledger.revenue_confiscation
+    rec["revenue_loyalty"] = ledger.revenue_loyalty
+    rec["revenue_total"] = (
+        ledger.revenue_surrender
+        + ledger.revenue_fines
+        + ledger.revenue_confiscation
+        + ledger.revenue_loyalty
+    )
+    rec["inminban_fees"] = float(ledger.fee_paid.sum())
 
     rec["income_outside"] = _mean_of_sum(tally.income_outside, tally.counts[OUTSIDE])
     for code in trading:
@@ -306,98 +237,21 @@ def record_of(end: MonthEnd) -> dict[str, float]:
         rec[f"return_uncaught_{name}"] = float(return_ok_mean[s])
         rec[f"capital_{name}"] = float(capital_sum[s])
 
-    rec["wealth_mean"] = _mean_of_sum(wealth_sum, size)
+    rec["wealth_mean"] = _mean_of_sum(wealth_sum, pop.size)
     everyone = sorted_wealth()
     rec["wealth_gini"] = _gini_sorted(everyone)
     shares = _member_shares(everyone, np.sort(wealth_detained), wealth_members, WEALTH_GROUPS)
     if shares is None:  # wealth that quantiles cannot order (NaN): the plain formulation
-        shares = member_share_by_wealth(end.wealth, end.mode, WEALTH_GROUPS)
+        shares = member_share_by_wealth(pop.wealth, pop.mode, WEALTH_GROUPS)
     for g in range(WEALTH_GROUPS):
         rec[f"member_share_d{g + 1:02d}"] = float(shares[g])
 
-    rec.update(end.companies)
+    rec["companies_accepting"] = int((comp.accepts_partners & comp.active).sum())
+    rec["companies_suspended"] = int((~comp.active).sum())
+    rec["company_funds"] = float(comp.funds.sum())
     rec["perceived_risk_smuggler"] = _mean_of_sum(belief_sums[CHANNEL_SMUGGLER], n_free)
     rec["perceived_risk_partner"] = _mean_of_sum(belief_sums[CHANNEL_PARTNER], n_free)
-    rec.update(end.risks)
-    rec["released"] = end.released
+    rec["true_risk_smuggler"] = policy.smuggler_risk
+    rec["true_risk_partner"] = policy.partner_risk
+    rec["released"] = ledger.released
     return rec
-
-
-def _threads_beside_others() -> bool:
-    """Whether a second Python thread may run parallel kernels beside the main thread's.
-
-    numba's OpenMP and TBB threading layers allow it (each Python thread gets a team
-    of its own); its ``workqueue`` layer, used where neither is installed, does not.
-    """
-    try:
-        return numba.threading_layer() in ("omp", "tbb")
-    except ValueError:  # no parallel kernel has run yet: no layer chosen
-        return False
-
-
-class PendingRecord:
-    """A month's record, computed on another thread (see :func:`start_month_record`)."""
-
-    def __init__(self, work: Callable[[], dict[str, float]], background: bool) -> None:
-        self._value: dict[str, float] | None = None
-        self._error: BaseException | None = None
-        self._thread: threading.Thread | None = None
-        if not background:
-            self._value = work()
-            return
-
-        threads = _threads_beside_others()
-
-        def compute() -> None:
-            try:
-                with nullcontext() if threads else one_thread():
-                    self._value = work()
-            except BaseException as error:  # raised again by result(), in the caller's thread
-                self._error = error
-
-        self._thread = threading.Thread(target=compute, name="wakusim-record", daemon=True)
-        self._thread.start()
-
-    def wait(self) -> None:
-        """Wait until the record is computed (or has failed)."""
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-
-    def result(self) -> dict[str, float]:
-        """Wait for the record and return it (raise the error it raised, if any)."""
-        self.wait()
-        if self._error is not None:
-            raise self._error
-        assert self._value is not None
-        return self._value
-
-
-def start_month_record(
-    state: ModelState,
-    policy: Policy,
-    trade: TradeOutcome,
-    enforcement: EnforcementOutcome,
-    ledger: Ledger,
-    expected_margin: float,
-) -> PendingRecord:
-    """Start :func:`month_record` of the month that has just ended; return it pending.
-
-    From :data:`BACKGROUND_MIN` individuals, with two or more numba threads, the
-    record is computed on another thread while the caller goes on with the next
-    month, so that the record's one-thread work can use a core that the next
-    month's one-thread steps leave idle (its parallel kernels use threads of
-    their own where numba's threading layer allows it, else one thread). The
-    record reads the individuals' wealth, income and beliefs as they are now, so
-    the caller must wait for it (:meth:`PendingRecord.result`) before anything
-    changes them in place: the next month's learning and accounting, or its
-    policy step where learning is off (the beliefs are set to the true risks).
-    The individuals' modes, which the next month's decisions change first, are
-    copied (1 byte an individual); the companies' values are taken now. Of the
-    month's outcomes (new arrays each month) the record keeps only the five
-    arrays it reads (:class:`MonthEnd`). Below that size, or on one thread, the
-    record is computed now.
-    """
-    background = state.population.size >= BACKGROUND_MIN and numba.get_num_threads() >= 2
-    end = month_end(state, policy, trade, enforcement, ledger, expected_margin, background)
-    return PendingRecord(lambda: record_of(end), background)

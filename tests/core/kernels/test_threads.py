@@ -6,13 +6,11 @@ two blocks, three blocks and a short fourth; a middle block without any reviser 
 
 from __future__ import annotations
 
-import threading
-
 import numba
 import numpy as np
 import pytest
 
-from wakusim.core.kernels import BLOCK, PARALLEL_MIN, one_thread
+from wakusim.core.kernels import BLOCK
 from wakusim.core.kernels import choice as choice_kernels
 from wakusim.core.kernels import enforcement as enforcement_kernels
 from wakusim.core.kernels import learning as learning_kernels
@@ -180,21 +178,3 @@ def test_commit_choices_on_threads(n, threads):
     _on_threads(choice_kernels.commit_choices, (idx, choice, company, mode, firm), threads)
     np.testing.assert_array_equal(mode, want_mode)
     np.testing.assert_array_equal(firm, want_firm)
-
-
-def test_one_thread_runs_the_one_thread_variants_on_this_python_thread_only(monkeypatch):
-    kernel, calls = records_kernels.ranked_sums, []
-    monkeypatch.setattr(kernel, "parallel", lambda x: calls.append("threads"))
-    monkeypatch.setattr(kernel, "serial", lambda x: calls.append("one"))
-    x = np.ones(PARALLEL_MIN)
-    kernel(x)
-    with one_thread():
-        kernel(x)
-        with one_thread():  # nested: still one thread, and after it too
-            kernel(x)
-        kernel(x)
-        other = threading.Thread(target=lambda: kernel(x))
-        other.start()
-        other.join()
-    kernel(x)
-    assert calls == ["threads", "one", "one", "one", "threads", "threads"]

@@ -22,15 +22,12 @@ machine pays for compilation. The number of threads is numba's
 twice, with and without threads, and runs on one thread when its first
 argument has fewer rows than its ``min_rows`` (default :data:`PARALLEL_MIN`):
 waking threads costs more than it saves on small loops, and far more when
-other programs keep the cores busy. Within :func:`one_thread`, a Python thread
-runs every parallel kernel on one thread (the month's record does, beside the
-next month's processes).
+other programs keep the cores busy.
 """
 
 from __future__ import annotations
 
 import functools
-import threading
 import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -41,7 +38,6 @@ import numba
 BLOCK = 1 << 16  # rows per block of a blocked reduction
 PARALLEL_MIN = 1 << 16  # rows below which a parallel kernel runs on one thread
 _ALWAYS_THREADS = [False]  # set by :func:`threads_at_every_size`
-_THIS_THREAD = threading.local()  # ``serial`` set by :func:`one_thread`
 
 
 def _compile(fn: Callable[..., Any], parallel: bool) -> Any:
@@ -74,12 +70,7 @@ class SizedKernel:
         functools.update_wrapper(self, fn)
 
     def __call__(self, *args: Any) -> Any:
-        """Run on threads if the first argument has at least ``min_rows`` rows.
-
-        Always on one thread within :func:`one_thread`.
-        """
-        if getattr(_THIS_THREAD, "serial", False):
-            return self.serial(*args)
+        """Run on threads if the first argument has at least ``min_rows`` rows."""
         rows = len(args[0]) if args else 0
         threads = rows >= self.min_rows or _ALWAYS_THREADS[0]
         return (self.parallel if threads else self.serial)(*args)
@@ -97,24 +88,6 @@ def threads_at_every_size() -> Iterator[None]:
         yield
     finally:
         _ALWAYS_THREADS[0] = False
-
-
-@contextmanager
-def one_thread() -> Iterator[None]:
-    """Within the block, parallel kernels called from this Python thread run on one thread.
-
-    For work that runs beside the main thread's parallel kernels: it keeps to
-    one core instead of starting a second team of threads on cores that are
-    busy (and numba's ``workqueue`` threading layer, used where OpenMP and TBB
-    are missing, does not allow two Python threads to launch parallel kernels
-    at once). Results are the same.
-    """
-    before = getattr(_THIS_THREAD, "serial", False)
-    _THIS_THREAD.serial = True
-    try:
-        yield
-    finally:
-        _THIS_THREAD.serial = before
 
 
 def kernel(
