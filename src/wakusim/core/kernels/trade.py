@@ -3,12 +3,13 @@
 :func:`invest` lists the traders' rows (in blocks of rows, on several
 threads) and packs them in individual order: the smugglers' wanted capital,
 and the partners' and members' wanted capital with their companies; it then
-adds the latter up by company in that order, as ``numpy.bincount`` does. :func:`deploy_attached`
-rations the packed partners and members and separates them, so that the
-deployed capital of each mode is packed exactly as ``deployed[mode == k]`` and
-numpy can sum it as it summed the masked array (pairwise). Once the price is
-known, :func:`split` computes each individual's deployed capital, profit,
-commission and surrender in parallel (each row on its own).
+adds the latter up by company in that order, as ``numpy.bincount`` does.
+:func:`deploy_attached` rations the packed partners and members and
+separates them, so that the deployed capital of each mode is packed exactly
+as ``deployed[mode == k]`` and numpy can sum it as it summed the masked array
+(pairwise). Once the price is known, :func:`split` computes each
+individual's deployed capital, profit, commission and surrender in parallel
+(each row on its own).
 
 The loops over all individuals avoid branches on the mode (a mispredicted
 branch costs more than computing every case and selecting one): rows are
