@@ -12,17 +12,17 @@ from wakusim.core.initial import initial_state
 from wakusim.core.market import update_expectation
 from wakusim.core.memory import keep_freed_memory
 from wakusim.core.policy import Policy, policy_for_month, policy_from_values
-from wakusim.core.processes.accounting import account
+from wakusim.core.processes.accounting import Ledger, account
 from wakusim.core.processes.choice import revise_modes
 from wakusim.core.processes.companies import decide_partners
-from wakusim.core.processes.enforcement import enforce
+from wakusim.core.processes.enforcement import EnforcementOutcome, enforce
 from wakusim.core.processes.learning import (
     learn,
     set_true_beliefs,
     set_true_inspection,
     update_company_beliefs,
 )
-from wakusim.core.processes.trade import trade
+from wakusim.core.processes.trade import TradeOutcome, trade
 from wakusim.core.records import month_record
 from wakusim.core.state import ModelState
 from wakusim.scenarios.calendar import month_label
@@ -98,18 +98,18 @@ def _ignore(name: str) -> None:
     """Observe nothing (the default observer of :func:`step`)."""
 
 
-def step(
+def _advance(
     state: ModelState,
     policy: Policy,
     campaigns: list[Campaign],
     scenario: Scenario,
     rng: np.random.Generator,
-    after_process: Callable[[str], None] = _ignore,
-) -> dict[str, Any]:
-    """Advance the state by one month and return the month's observables.
+    after_process: Callable[[str], None],
+) -> tuple[TradeOutcome, EnforcementOutcome, Ledger]:
+    """Run the eight processes of a month; return what its record reads besides the state.
 
-    ``after_process(name)`` is called after each process and after the record,
-    with its name in :data:`PROCESSES` (for profiling; it must not change the state).
+    ``after_process(name)`` is called after each process (the first eight names of
+    :data:`PROCESSES`).
     """
     done = iter(PROCESSES)
     # 1 policy is given; with learning off, beliefs are the true risks.
@@ -148,11 +148,28 @@ def step(
     )
     update_company_beliefs(state.companies, caught.inspected, policy, scenario.learning)
     after_process(next(done))
-    # 8 accounting and records.
+    # 8 accounting.
     ledger = account(state, outcome, caught, policy, scenario)
     after_process(next(done))
-    record = month_record(state, policy, outcome, caught, ledger, market.expected_margin)
-    after_process(next(done))
+    return outcome, caught, ledger
+
+
+def step(
+    state: ModelState,
+    policy: Policy,
+    campaigns: list[Campaign],
+    scenario: Scenario,
+    rng: np.random.Generator,
+    after_process: Callable[[str], None] = _ignore,
+) -> dict[str, Any]:
+    """Advance the state by one month and return the month's observables.
+
+    ``after_process(name)`` is called after each process and after the record,
+    with its name in :data:`PROCESSES` (for profiling; it must not change the state).
+    """
+    outcome, caught, ledger = _advance(state, policy, campaigns, scenario, rng, after_process)
+    record = month_record(state, policy, outcome, caught, ledger, state.market.expected_margin)
+    after_process(PROCESSES[-1])
     return record
 
 
@@ -179,8 +196,9 @@ def run(
     after_process
         Called as ``after_process(name)`` once the initial state is drawn
         (``"set-up"``) and then after each process of every month and its
-        record (names in :data:`PROCESSES`): a profiler's clock
-        (``benchmarks/bench_processes.py``). It must not change the state.
+        record (names in :data:`PROCESSES`; the warm-up's months have no
+        record): a profiler's clock (``benchmarks/bench_processes.py``). It
+        must not change the state.
     """
     generator, seed_info = resolve_rng(rng, scenario.seed)
     schedule: PolicySchedule = compile_timeline(scenario)
@@ -192,8 +210,8 @@ def run(
     with keep_freed_memory():
         state = initial_state(scenario, first, generator)
         after_process("set-up")
-        for w in range(scenario.warmup_months):
-            step(state, first, [], scenario, generator, after_process)
+        for w in range(scenario.warmup_months):  # (the warm-up's records are not kept)
+            _advance(state, first, [], scenario, generator, after_process)
             if progress:
                 progress(w + 1, total)
         for t in range(scenario.n_months):
