@@ -163,8 +163,8 @@ def small_world_contacts(n: int, k: int, beta: float, rng: np.random.Generator) 
         and the generator is left where that leaves it; no contact of ``i`` is
         ``i`` itself.
     """
-    k = min(k, n - 1 - (n - 1) % 2) if n > 2 else min(k, n - 1)
-    k = max(k - k % 2, 0)  # (n = 2: no lattice tie)
+    k = max(min(k, n - 1), 0)  # no more ties than others,
+    k -= k % 2  # and an even number (n = 2: none)
     dtype = _index_dtype(n, k)
     offsets = lattice_offsets(k, dtype)
     if beta > 0 and n > 1 and k > 0 and type(rng.bit_generator) is np.random.PCG64:

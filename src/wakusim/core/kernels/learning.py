@@ -136,9 +136,8 @@ def _padded(code: np.ndarray, half: int) -> np.ndarray:
     n = code.shape[0]
     ext = np.empty(n + 2 * half + 1, dtype=np.uint8)
     ext[half : half + n] = code
-    for t in range(half):
-        ext[t] = code[(t - half) % n]
-    for t in range(half + n, n + 2 * half + 1):
+    for w in range(2 * half + 1):  # the places around the ring's ends: before it, after it
+        t = w if w < half else n + w
         ext[t] = code[(t - half) % n]
     return ext
 
