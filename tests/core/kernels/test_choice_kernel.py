@@ -109,6 +109,99 @@ def test_choose_modes_equals_the_array_formulation(margin, flags):
         np.testing.assert_array_equal(got, expected)
 
 
+def _estimate_flags(pop, idx, uniforms, margin, policy, scenario, flags):
+    """The estimated choices and the flags of revisers the estimate cannot decide."""
+    smuggling, partners, posts = flags
+    out = np.empty(idx.size, dtype=np.int8)
+    unsure = np.empty(idx.size, dtype=bool)
+    kernel._estimate_block(
+        out,
+        unsure,
+        pop["wealth"][idx],
+        pop["gamma"][idx],
+        pop["org"][idx],
+        pop["bs"][idx],
+        pop["bp"][idx],
+        (pop["mode"][idx] == MEMBER) & (pop["company"][idx] >= 0),
+        uniforms,
+        choice_parameters(margin, policy, scenario),
+        np.stack([margin_shares(policy, scenario), *punishment_by_mode(policy, scenario)]),
+        smuggling,
+        partners,
+        posts,
+    )
+    return out, unsure
+
+
+@pytest.mark.parametrize("margin", [-0.3, 0.6])
+@pytest.mark.parametrize("flags", [(True, True, True), (True, False, True), (False, True, False)])
+def test_estimates_flag_every_draw_near_a_boundary(margin, flags):
+    """Draws on, or a few ulp or 1e-13 from, a cumulative probability are valued again."""
+    rng = np.random.default_rng(7)
+    scenario = load_scenario("history", {"population.size": 10})
+    policy = Policy(scenario.border, scenario.enforcement, scenario.state)
+    pop = _population(4000, rng)
+    pop["gamma"] = rng.uniform(0.3, 6.0, 4000)  # away from log utility
+    idx = np.arange(4000)
+    feasible = _feasible(pop, idx, scenario, *flags)
+    probs, _ = _reference(pop, idx, feasible, rng.random(idx.size), margin, policy, scenario)
+    cum = np.cumsum(probs, axis=1)
+    for col in range(3):
+        for shift in (0.0, -1e-13, 1e-13):
+            edge = np.clip(cum[:, col] + shift, 0.0, np.nextafter(1.0, 0.0))
+            for ulps in (-2, 0, 2):
+                u = edge + ulps * np.spacing(edge)
+                u = np.clip(u, 0.0, np.nextafter(1.0, 0.0))
+                _, unsure = _estimate_flags(pop, idx, u, margin, policy, scenario, flags)
+                assert unsure.all()
+                _, expected = _reference(pop, idx, feasible, u, margin, policy, scenario)
+                got = _kernel(pop, idx, u, margin, policy, scenario, *flags)
+                np.testing.assert_array_equal(got, expected)
+
+
+def test_estimates_decide_almost_every_draw():
+    """Away from log utility, the estimate decides all but a few revisers in a million."""
+    rng = np.random.default_rng(8)
+    scenario = load_scenario("history", {"population.size": 10})
+    policy = Policy(scenario.border, scenario.enforcement, scenario.state)
+    n = 200_000
+    pop = _population(n, rng)
+    pop["gamma"] = np.where(
+        np.arange(n) < 1000, 1.0 + rng.uniform(-5e-10, 5e-10, n), rng.uniform(0.2, 8.0, n)
+    )
+    idx = np.arange(n)
+    flags = (True, True, True)
+    u = rng.random(n)
+    estimated, unsure = _estimate_flags(pop, idx, u, 0.6, policy, scenario, flags)
+    assert unsure[:1000].all()  # log utility: always valued exactly
+    assert unsure[1000:].sum() <= 10
+    feasible = _feasible(pop, idx, scenario, *flags)
+    _, expected = _reference(pop, idx, feasible, u, 0.6, policy, scenario)
+    np.testing.assert_array_equal(estimated[~unsure], expected[~unsure])
+    np.testing.assert_array_equal(_kernel(pop, idx, u, 0.6, policy, scenario, *flags), expected)
+
+
+def test_estimates_leave_unusual_revisers_to_the_exact_valuation():
+    """Wealth at zero, outcomes at a tiny ruin floor, sure arrest: the exact path decides."""
+    rng = np.random.default_rng(9)
+    scenario = load_scenario("history", {"population.size": 10, "preferences.ruin_floor": 1e-12})
+    policy = Policy(scenario.border, scenario.enforcement, scenario.state)
+    pop = _population(3000, rng)
+    pop["wealth"][:100] = 0.0
+    pop["wealth"][100:200] = rng.uniform(0.0, 50.0, 100)  # outcomes at the floor
+    pop["bs"][200:300] = 1.0
+    idx = np.arange(3000)
+    u = rng.random(idx.size)
+    flags = (True, True, True)
+    _, unsure = _estimate_flags(pop, idx, u, 0.6, policy, scenario, flags)
+    assert unsure[:100].all()
+    feasible = _feasible(pop, idx, scenario, *flags)
+    with np.errstate(all="ignore"):
+        _, expected = _reference(pop, idx, feasible, u, 0.6, policy, scenario)
+    got = _kernel(pop, idx, u, 0.6, policy, scenario, *flags)
+    np.testing.assert_array_equal(got, expected)
+
+
 def test_choose_modes_on_no_revisers():
     scenario = load_scenario("history", {"population.size": 10})
     policy = Policy(scenario.border, scenario.enforcement, scenario.state)

@@ -40,8 +40,14 @@ PARALLEL_MIN = 1 << 16  # rows below which a parallel kernel runs on one thread
 _ALWAYS_THREADS = [False]  # set by :func:`threads_at_every_size`
 
 
-def _compile(fn: Callable[..., Any], parallel: bool) -> Any:
-    return numba.njit(cache=True, nogil=True, parallel=parallel, error_model="numpy")(fn)
+def _compile(fn: Callable[..., Any], parallel: bool, inline: bool = False) -> Any:
+    return numba.njit(
+        cache=True,
+        nogil=True,
+        parallel=parallel,
+        error_model="numpy",
+        inline="always" if inline else "never",
+    )(fn)
 
 
 def _renamed(fn: Callable[..., Any], suffix: str) -> Callable[..., Any]:
@@ -91,7 +97,7 @@ def threads_at_every_size() -> Iterator[None]:
 
 
 def kernel(
-    parallel: bool = False, min_rows: int = PARALLEL_MIN
+    parallel: bool = False, min_rows: int = PARALLEL_MIN, inline: bool = False
 ) -> Callable[[Callable[..., Any]], Any]:
     """Compile a function with the project's numba settings (a decorator).
 
@@ -104,7 +110,11 @@ def kernel(
     min_rows
         Fewest rows for which a parallel kernel uses threads (lower it for
         loops that do much work per row).
+    inline
+        Insert the function's body where another kernel calls it (numba's
+        ``inline="always"``), for helpers too large for the compiler to inline
+        by itself in a loop that must compile to vector instructions.
     """
     if parallel:
         return functools.partial(SizedKernel, min_rows=min_rows)
-    return functools.partial(_compile, parallel=False)
+    return functools.partial(_compile, parallel=False, inline=inline)

@@ -18,6 +18,7 @@ import numpy as np
 from numba import prange
 
 from wakusim.core.kernels import BLOCK, kernel
+from wakusim.core.kernels.vector_math import RELATIVE_ERROR, exp_estimate, log_estimate
 
 # Layout of the ``params`` vector of :func:`choose_modes`.
 P_INVEST, P_CAPACITY, P_Y0, P_SAFE, P_GAIN = 0, 1, 2, 3, 4
@@ -122,6 +123,34 @@ def _weight(d: float) -> float:
     return math.exp(d)
 
 
+@kernel(inline=True)
+def _outcomes(
+    w: float,
+    floor: float,
+    stake: float,
+    org: float,
+    gain_rate: float,
+    share: float,
+    fine: float,
+    detention: float,
+    base_income: float,
+    safe_return: float,
+) -> tuple[float, float]:
+    """Return a mode's outcomes, if not caught and if caught, for a reviser of wealth ``w``.
+
+    ``stake`` is the capital put in goods, ``org`` the organisational cost,
+    ``gain_rate`` the expected return on goods (turnover times margin),
+    ``share`` the share of it the mode keeps, ``fine`` and ``detention`` what
+    an arrest costs; neither outcome falls below ``floor``.
+    """
+    gain = stake * gain_rate * share
+    safe = base_income + safe_return * (w - stake)
+    x_ok = w + safe + gain - org
+    loss = stake + fine + detention
+    x_bad = w + safe - loss - org
+    return max(x_ok, floor), max(x_bad, floor)
+
+
 @kernel()
 def _lottery(
     w: float,
@@ -138,15 +167,20 @@ def _lottery(
     (rows) by mode. Returns ``(scale, a, b)``: the larger outcome (the scale) and the
     outcomes if not caught and if caught over it. The larger outcome over itself is
     exactly 1: that division is skipped, and so are the powers and logarithms of 1 in
-    :func:`choose_modes` (each costs several ns).
+    :func:`_choose_one` (each costs several ns).
     """
-    gain = stake * params[P_GAIN] * by_mode[0, mo]
-    safe = params[P_Y0] + params[P_SAFE] * (w - stake)
-    x_ok = w + safe + gain - org
-    loss = stake + by_mode[1, mo] + by_mode[2, mo]
-    x_bad = w + safe - loss - org
-    x_ok = max(x_ok, floor)
-    x_bad = max(x_bad, floor)
+    x_ok, x_bad = _outcomes(
+        w,
+        floor,
+        stake,
+        org,
+        params[P_GAIN],
+        by_mode[0, mo],
+        by_mode[1, mo],
+        by_mode[2, mo],
+        params[P_Y0],
+        params[P_SAFE],
+    )
     scale = max(x_ok, x_bad)
     exact = 0.0 < scale < np.inf  # then scale / scale is exactly 1
     a = 1.0 if exact and x_ok == scale else x_ok / scale
@@ -172,7 +206,287 @@ def _gain(scale: float, ce: float, w: float, noise: float) -> float:
     return ((scale * ce - w) / w) / noise
 
 
-@kernel(parallel=True, min_rows=2048)  # a few hundred ns per reviser
+@kernel()
+def _choose_one(
+    i: int,
+    u: float,
+    wealth: np.ndarray,
+    gamma: np.ndarray,
+    org_aversion: np.ndarray,
+    belief_smuggler: np.ndarray,
+    belief_partner: np.ndarray,
+    mode: np.ndarray,
+    company: np.ndarray,
+    params: np.ndarray,
+    by_mode: np.ndarray,
+    smuggling_open: bool,
+    partners_taken: bool,
+    posts_may_open: bool,
+) -> int:
+    """Value the feasible modes of individual ``i`` with the C library; draw one with ``u``.
+
+    The valuation that sets the choices (arguments as :func:`choose_modes`,
+    ``by_mode`` as :func:`_lottery`'s): it computes, in the same
+    floating-point order, what the array formulation computes.
+    """
+    invest, capacity = params[P_INVEST], params[P_CAPACITY]
+    burden_member, burden_base = params[P_BURDEN_MEMBER], params[P_BURDEN_BASE]
+    fee, fee_month, fee_limit = params[P_FEE], params[P_FEE_MONTH], params[P_FEE_LIMIT]
+    noise = params[P_NOISE]
+    w = wealth[i]
+    g = gamma[i]
+    keeps_post = mode[i] == _MEMBER and company[i] >= 0
+    k = invest * w
+    member_cost = org_aversion[i] * burden_member
+    base_cost = org_aversion[i] * burden_base
+    nonmember_cost = base_cost
+    if fee <= fee_limit * w and fee_month < base_cost:
+        nonmember_cost = fee_month
+    floor = params[P_FLOOR] * w
+    one = abs(g - 1.0) < 1e-9
+    e = 0.5 if one else 1.0 - g
+    # The feasible modes' lotteries; a mode that cannot be chosen is a sure 1 (no calls).
+    can1 = smuggling_open
+    can2 = partners_taken and w >= params[P_PARTNER_MIN]
+    can3 = w >= params[P_MEMBER_MIN] and (keeps_post or posts_may_open)
+    s0, a0, b0 = _lottery(w, floor, 0.0, nonmember_cost, 0, params, by_mode)
+    s1 = s2 = s3 = a1 = b1 = a2 = b2 = a3 = b3 = 1.0
+    p0 = p1 = p2 = p3 = 0.0  # (the outside lottery is sure: p0 stays 0)
+    if can1:
+        s1, a1, b1 = _lottery(w, floor, min(k, capacity), nonmember_cost, 1, params, by_mode)
+        p1 = belief_smuggler[i]
+    if can2:
+        s2, a2, b2 = _lottery(w, floor, k, nonmember_cost, 2, params, by_mode)
+        p2 = belief_partner[i]
+    if can3:
+        s3, a3, b3 = _lottery(w, floor, k, member_cost, 3, params, by_mode)
+        p3 = params[P_MEMBER_RISK]
+    # Certainty equivalents (over the scale) of the four modes, each step for all four
+    # before the next: the calls of different modes are independent, and the processor
+    # overlaps them (0.86-0.94x the time of valuing one mode after the other, 1e6).
+    if one:  # log utility: exp of the expected log
+        l0, l1, l2, l3 = _log(a0), _log(a1), _log(a2), _log(a3)
+        m0, m1, m2, m3 = _log(b0), _log(b1), _log(b2), _log(b3)
+        ce0 = math.exp((1.0 - p0) * l0 + p0 * m0)
+        ce1 = math.exp((1.0 - p1) * l1 + p1 * m1)
+        ce2 = math.exp((1.0 - p2) * l2 + p2 * m2)
+        ce3 = math.exp((1.0 - p3) * l3 + p3 * m3)
+    else:  # CRRA: the e-th power's expectation to the 1/e
+        inv_e = 1.0 / e
+        t0, t1, t2, t3 = _power(a0, e), _power(a1, e), _power(a2, e), _power(a3, e)
+        u0, u1, u2, u3 = _power(b0, e), _power(b1, e), _power(b2, e), _power(b3, e)
+        ce0 = _power((1.0 - p0) * t0 + p0 * u0, inv_e)
+        ce1 = _power((1.0 - p1) * t1 + p1 * u1, inv_e)
+        ce2 = _power((1.0 - p2) * t2 + p2 * u2, inv_e)
+        ce3 = _power((1.0 - p3) * t3 + p3 * u3, inv_e)
+    z0 = _gain(s0, ce0, w, noise)
+    z1 = _gain(s1, ce1, w, noise) if can1 else -np.inf
+    z2 = _gain(s2, ce2, w, noise) if can2 else -np.inf
+    z3 = _gain(s3, ce3, w, noise) if can3 else -np.inf
+    top = max(max(z0, z1), max(z2, z3))
+    w0 = _weight(z0 - top)
+    w1 = _weight(z1 - top)
+    w2 = _weight(z2 - top)
+    w3 = _weight(z3 - top)
+    total = w0 + w1 + w2 + w3
+    q0, q1, q2, q3 = w0 / total, w1 / total, w2 / total, w3 / total
+    c0 = q0
+    c1 = c0 + q1
+    c2 = c1 + q2
+    if u < c0:
+        pick, q = 0, q0
+    elif u < c1:
+        pick, q = 1, q1
+    elif u < c2:
+        pick, q = 2, q2
+    else:
+        pick, q = 3, q3
+    return pick if q > 0.0 else _OUTSIDE
+
+
+# The estimates below are trusted as far as these limits, else the reviser is valued again.
+_EXPONENT_LIMIT = 700.0  # |exponents| of the estimated exp (the C library's exp is normal there)
+_ERROR_LIMIT = 1e-3  # bounds, on the log scale, that keep the bounds' own first-order terms valid
+
+
+@kernel(inline=True)
+def _estimate_mode(
+    w_inv: float,
+    x_ok: float,
+    x_bad: float,
+    p: float,
+    e: float,
+    inv_e: float,
+    inv_noise: float,
+) -> tuple[float, float]:
+    """Estimate a mode's value with :mod:`.vector_math`; return it and a bound on its error.
+
+    The lottery (``x_ok`` with probability ``1 - p``, ``x_bad`` with ``p``) is
+    valued as :func:`_choose_one` values it: ``ce = ((1 - p) a**e + p b**e)**(1/e)``
+    over the scale, ``z = (scale ce / w - 1) / noise``. With ``E`` for
+    :data:`~wakusim.core.kernels.vector_math.RELATIVE_ERROR`, the estimate of
+    ``log ce`` is off by at most ``E ((2 + |e log r| + |log M|) / |e| + |log ce| + 1)``
+    (``r`` the smaller outcome over the larger, ``M`` the mixture; each
+    evaluation's error, carried through the steps); ``z`` by that times the
+    gain ``scale ce / w``, plus ``E (gain + 1)``, over the noise. The bound is
+    infinite where the estimate cannot be trusted (a ratio or exponent outside
+    the estimates' range, ``p`` outside ``[0, 1]``, a bound too large to be
+    first-order), and NaN where inputs are.
+    """
+    scale = max(x_ok, x_bad)
+    r = min(x_ok, x_bad) / scale
+    log_r = log_estimate(r)
+    x = e * log_r
+    power = exp_estimate(x)
+    t_ok = 1.0 if x_ok == scale else power
+    t_bad = 1.0 if x_bad == scale else power
+    mixture = (1.0 - p) * t_ok + p * t_bad
+    log_mixture = log_estimate(mixture)
+    y = log_mixture * inv_e
+    ce = exp_estimate(y)
+    gain = scale * ce * w_inv
+    z = (gain - 1.0) * inv_noise
+    err_y = RELATIVE_ERROR * ((2.0 + abs(x) + abs(log_mixture)) * abs(inv_e) + abs(y) + 1.0)
+    dz = (gain * (1.01 * err_y + RELATIVE_ERROR) + RELATIVE_ERROR) * inv_noise
+    trusted = (
+        (0.0 < scale)
+        & (scale < np.inf)
+        & (r >= 1e-300)
+        & (0.0 <= p)
+        & (p <= 1.0)
+        & (abs(x) <= _EXPONENT_LIMIT)
+        & (abs(y) <= _EXPONENT_LIMIT)
+        & (err_y <= _ERROR_LIMIT)
+    )
+    return z, dz if trusted else np.inf
+
+
+@kernel()
+def _estimate_block(
+    out: np.ndarray,
+    unsure: np.ndarray,
+    wealth: np.ndarray,
+    gamma: np.ndarray,
+    org_aversion: np.ndarray,
+    belief_smuggler: np.ndarray,
+    belief_partner: np.ndarray,
+    keeps_post: np.ndarray,
+    uniforms: np.ndarray,
+    params: np.ndarray,
+    by_mode: np.ndarray,
+    smuggling_open: bool,
+    partners_taken: bool,
+    posts_may_open: bool,
+) -> None:
+    """Draw each reviser's mode from estimated values; flag those the estimate cannot decide.
+
+    The arrays are the block's revisers' values, contiguous (a loop over
+    gathered values compiles to vector instructions; one that gathers does
+    not). ``out`` gets the mode drawn with the estimated probabilities;
+    ``unsure`` is set where that may not be the mode :func:`_choose_one` draws.
+
+    The estimated values ``z`` are each off by at most ``dz``
+    (:func:`_estimate_mode`), so ``z - top`` by ``2 max(dz)``, and each weight
+    ``exp(z - top)`` by a factor ``exp(eta)``, ``eta`` that plus the
+    rounding of the subtraction and the estimate of ``exp`` (``E`` times 701
+    at most). Each probability and cumulative probability ``c`` is then within
+    a factor ``exp(2 eta)`` of :func:`_choose_one`'s, that is within
+    ``2.01 eta`` for ``eta`` under :data:`_ERROR_LIMIT`, and the rounding of
+    the divisions and sums adds ``4 E``. A weight below ``exp(-700)`` is taken
+    as 0, which moves each ``c`` by less than 1e-300. A draw ``u`` farther
+    than all that from every ``c`` falls on the same side of each, so the
+    mode is the same (and it is not one whose weight was taken as 0: the
+    draws between its two ``c`` are all within the margin). ``unsure`` is
+    also set for revisers with log utility (valued another way), wealth that
+    is not positive and finite, an outside option that is not sure, or any
+    bound that is not finite.
+    """
+    invest, capacity = params[P_INVEST], params[P_CAPACITY]
+    floor_share = params[P_FLOOR]
+    burden_member, burden_base = params[P_BURDEN_MEMBER], params[P_BURDEN_BASE]
+    fee, fee_month, fee_limit = params[P_FEE], params[P_FEE_MONTH], params[P_FEE_LIMIT]
+    member_risk = params[P_MEMBER_RISK]
+    partner_min, member_min = params[P_PARTNER_MIN], params[P_MEMBER_MIN]
+    inv_noise = 1.0 / params[P_NOISE]
+    usable = 0.0 < params[P_NOISE] < np.inf
+    gain_rate, base_income, safe_return = params[P_GAIN], params[P_Y0], params[P_SAFE]
+    share0, share1, share2, share3 = by_mode[0, 0], by_mode[0, 1], by_mode[0, 2], by_mode[0, 3]
+    fine0, fine1, fine2, fine3 = by_mode[1, 0], by_mode[1, 1], by_mode[1, 2], by_mode[1, 3]
+    det0, det1, det2, det3 = by_mode[2, 0], by_mode[2, 1], by_mode[2, 2], by_mode[2, 3]
+    rounding = 4.0 * RELATIVE_ERROR
+    for j in range(out.shape[0]):
+        w = wealth[j]
+        g = gamma[j]
+        k = invest * w
+        member_cost = org_aversion[j] * burden_member
+        base_cost = org_aversion[j] * burden_base
+        low_fee = (fee <= fee_limit * w) & (fee_month < base_cost)
+        nonmember_cost = fee_month if low_fee else base_cost
+        floor = floor_share * w
+        e = 1.0 - g
+        inv_e = 1.0 / e
+        w_inv = 1.0 / w
+        can1 = smuggling_open
+        can2 = partners_taken & (w >= partner_min)
+        can3 = (w >= member_min) & (keeps_post[j] | posts_may_open)
+        y0, rs = base_income, safe_return
+        ok0, bad0 = _outcomes(w, floor, 0.0, nonmember_cost, gain_rate, share0, fine0, det0, y0, rs)
+        stake1 = min(k, capacity)
+        ok1, bad1 = _outcomes(
+            w, floor, stake1, nonmember_cost, gain_rate, share1, fine1, det1, y0, rs
+        )
+        ok2, bad2 = _outcomes(w, floor, k, nonmember_cost, gain_rate, share2, fine2, det2, y0, rs)
+        ok3, bad3 = _outcomes(w, floor, k, member_cost, gain_rate, share3, fine3, det3, y0, rs)
+        # The outside option is sure (its outcomes are equal): its value needs no estimate.
+        gain0 = ok0 * w_inv
+        z0 = (gain0 - 1.0) * inv_noise
+        dz0 = RELATIVE_ERROR * (gain0 + 1.0) * inv_noise
+        z1, dz1 = _estimate_mode(w_inv, ok1, bad1, belief_smuggler[j], e, inv_e, inv_noise)
+        z2, dz2 = _estimate_mode(w_inv, ok2, bad2, belief_partner[j], e, inv_e, inv_noise)
+        z3, dz3 = _estimate_mode(w_inv, ok3, bad3, member_risk, e, inv_e, inv_noise)
+        z1 = z1 if can1 else -np.inf
+        z2 = z2 if can2 else -np.inf
+        z3 = z3 if can3 else -np.inf
+        dz = max(max(dz0, dz1 if can1 else 0.0), max(dz2 if can2 else 0.0, dz3 if can3 else 0.0))
+        top = max(max(z0, z1), max(z2, z3))
+        d0, d1, d2, d3 = z0 - top, z1 - top, z2 - top, z3 - top  # -inf if not feasible
+        # A weight under exp(-700) (a mode that cannot be chosen included) is taken as 0: in
+        # the C library's valuation it is below 1e-304 of the total, far inside the margin.
+        weight0 = exp_estimate(d0) if d0 >= -_EXPONENT_LIMIT else 0.0
+        weight1 = exp_estimate(d1) if d1 >= -_EXPONENT_LIMIT else 0.0
+        weight2 = exp_estimate(d2) if d2 >= -_EXPONENT_LIMIT else 0.0
+        weight3 = exp_estimate(d3) if d3 >= -_EXPONENT_LIMIT else 0.0
+        total_inv = 1.0 / (weight0 + weight1 + weight2 + weight3)
+        c0 = weight0 * total_inv
+        c1 = c0 + weight1 * total_inv
+        c2 = c1 + weight2 * total_inv
+        u = uniforms[j]
+        pick = (u >= c0) + (u >= c1) + (u >= c2)
+        chosen_weight = weight0 if pick == 0 else (weight1 if pick == 1 else weight2)
+        chosen_weight = weight3 if pick == 3 else chosen_weight
+        out[j] = pick if chosen_weight > 0.0 else _OUTSIDE
+        eta = 2.0 * dz + RELATIVE_ERROR * (1.0 + _EXPONENT_LIMIT)
+        margin = 2.01 * eta + rounding
+        sure = (
+            usable
+            & (abs(e) >= 1e-9)
+            & (0.0 < w)
+            & (w < np.inf)
+            & (ok0 == bad0)
+            & (0.0 < ok0)
+            & (ok0 < np.inf)
+            & (eta <= _ERROR_LIMIT)
+            & (abs(u - c0) > margin)
+            & (abs(u - c1) > margin)
+            & (abs(u - c2) > margin)
+        )
+        unsure[j] = not sure
+
+
+CHOICE_BLOCK = 1024  # revisers gathered and valued at a time (buffers that stay in cache)
+
+
+@kernel(parallel=True, min_rows=2048)  # about 100 ns per reviser
 def choose_modes(
     idx: np.ndarray,
     wealth: np.ndarray,
@@ -192,6 +506,14 @@ def choose_modes(
     posts_may_open: bool,
 ) -> np.ndarray:
     """Draw the mode of each reviser ``idx[j]`` with the uniform ``uniforms[j]``.
+
+    The modes are those :func:`_choose_one` draws with the C library's
+    values, to the last bit, but few revisers are valued with it: each block
+    of :data:`CHOICE_BLOCK` revisers is first valued with estimates that run
+    on vector instructions (:func:`_estimate_block`), and only the revisers
+    whose draw lies within the estimates' error bound of a boundary between
+    modes (a few in a million), or whom the estimates do not cover, are
+    valued again exactly.
 
     Parameters
     ----------
@@ -219,85 +541,59 @@ def choose_modes(
     out = np.empty(n, dtype=np.int8)
     by_mode = np.empty((3, 4))
     by_mode[0], by_mode[1], by_mode[2] = shares, fines, detention_loss
-    invest, capacity = params[P_INVEST], params[P_CAPACITY]
-    floor_share = params[P_FLOOR]
-    burden_member, burden_base = params[P_BURDEN_MEMBER], params[P_BURDEN_BASE]
-    fee, fee_month, fee_limit = params[P_FEE], params[P_FEE_MONTH], params[P_FEE_LIMIT]
-    member_risk = params[P_MEMBER_RISK]
-    partner_min, member_min = params[P_PARTNER_MIN], params[P_MEMBER_MIN]
-    noise = params[P_NOISE]
-    for j in prange(n):
-        i = idx[j]
-        w = wealth[i]
-        g = gamma[i]
-        keeps_post = mode[i] == _MEMBER and company[i] >= 0
-        k = invest * w
-        member_cost = org_aversion[i] * burden_member
-        base_cost = org_aversion[i] * burden_base
-        nonmember_cost = base_cost
-        if fee <= fee_limit * w and fee_month < base_cost:
-            nonmember_cost = fee_month
-        floor = floor_share * w
-        one = abs(g - 1.0) < 1e-9
-        e = 0.5 if one else 1.0 - g
-        # The feasible modes' lotteries; a mode that cannot be chosen is a sure 1 (no calls).
-        can1 = smuggling_open
-        can2 = partners_taken and w >= partner_min
-        can3 = w >= member_min and (keeps_post or posts_may_open)
-        s0, a0, b0 = _lottery(w, floor, 0.0, nonmember_cost, 0, params, by_mode)
-        s1 = s2 = s3 = a1 = b1 = a2 = b2 = a3 = b3 = 1.0
-        p0 = p1 = p2 = p3 = 0.0  # (the outside lottery is sure: p0 stays 0)
-        if can1:
-            s1, a1, b1 = _lottery(w, floor, min(k, capacity), nonmember_cost, 1, params, by_mode)
-            p1 = belief_smuggler[i]
-        if can2:
-            s2, a2, b2 = _lottery(w, floor, k, nonmember_cost, 2, params, by_mode)
-            p2 = belief_partner[i]
-        if can3:
-            s3, a3, b3 = _lottery(w, floor, k, member_cost, 3, params, by_mode)
-            p3 = member_risk
-        # Certainty equivalents (over the scale) of the four modes, each step for all four
-        # before the next: the calls of different modes are independent, and the processor
-        # overlaps them (0.86-0.94x the time of valuing one mode after the other, 1e6).
-        if one:  # log utility: exp of the expected log
-            l0, l1, l2, l3 = _log(a0), _log(a1), _log(a2), _log(a3)
-            m0, m1, m2, m3 = _log(b0), _log(b1), _log(b2), _log(b3)
-            ce0 = math.exp((1.0 - p0) * l0 + p0 * m0)
-            ce1 = math.exp((1.0 - p1) * l1 + p1 * m1)
-            ce2 = math.exp((1.0 - p2) * l2 + p2 * m2)
-            ce3 = math.exp((1.0 - p3) * l3 + p3 * m3)
-        else:  # CRRA: the e-th power's expectation to the 1/e
-            inv_e = 1.0 / e
-            t0, t1, t2, t3 = _power(a0, e), _power(a1, e), _power(a2, e), _power(a3, e)
-            u0, u1, u2, u3 = _power(b0, e), _power(b1, e), _power(b2, e), _power(b3, e)
-            ce0 = _power((1.0 - p0) * t0 + p0 * u0, inv_e)
-            ce1 = _power((1.0 - p1) * t1 + p1 * u1, inv_e)
-            ce2 = _power((1.0 - p2) * t2 + p2 * u2, inv_e)
-            ce3 = _power((1.0 - p3) * t3 + p3 * u3, inv_e)
-        z0 = _gain(s0, ce0, w, noise)
-        z1 = _gain(s1, ce1, w, noise) if can1 else -np.inf
-        z2 = _gain(s2, ce2, w, noise) if can2 else -np.inf
-        z3 = _gain(s3, ce3, w, noise) if can3 else -np.inf
-        top = max(max(z0, z1), max(z2, z3))
-        w0 = _weight(z0 - top)
-        w1 = _weight(z1 - top)
-        w2 = _weight(z2 - top)
-        w3 = _weight(z3 - top)
-        total = w0 + w1 + w2 + w3
-        u = uniforms[j]
-        q0, q1, q2, q3 = w0 / total, w1 / total, w2 / total, w3 / total
-        c0 = q0
-        c1 = c0 + q1
-        c2 = c1 + q2
-        if u < c0:
-            pick, q = 0, q0
-        elif u < c1:
-            pick, q = 1, q1
-        elif u < c2:
-            pick, q = 2, q2
-        else:
-            pick, q = 3, q3
-        out[j] = pick if q > 0.0 else _OUTSIDE
+    n_blocks = (n + CHOICE_BLOCK - 1) // CHOICE_BLOCK
+    for b in prange(n_blocks):
+        lo = b * CHOICE_BLOCK
+        size = min(n, lo + CHOICE_BLOCK) - lo
+        w = np.empty(size)
+        g = np.empty(size)
+        org = np.empty(size)
+        p_smuggler = np.empty(size)
+        p_partner = np.empty(size)
+        keeps_post = np.empty(size, dtype=np.bool_)
+        for j in range(size):
+            i = np.uint64(idx[np.uint64(lo + j)])  # unsigned: no negative-index check
+            w[j] = wealth[i]
+            g[j] = gamma[i]
+            org[j] = org_aversion[i]
+            p_smuggler[j] = belief_smuggler[i]
+            p_partner[j] = belief_partner[i]
+            keeps_post[j] = (mode[i] == _MEMBER) & (company[i] >= 0)
+        unsure = np.empty(size, dtype=np.bool_)
+        _estimate_block(
+            out[lo : lo + size],
+            unsure,
+            w,
+            g,
+            org,
+            p_smuggler,
+            p_partner,
+            keeps_post,
+            uniforms[lo : lo + size],
+            params,
+            by_mode,
+            smuggling_open,
+            partners_taken,
+            posts_may_open,
+        )
+        for j in range(size):
+            if unsure[j]:
+                out[lo + j] = _choose_one(
+                    idx[lo + j],
+                    uniforms[lo + j],
+                    wealth,
+                    gamma,
+                    org_aversion,
+                    belief_smuggler,
+                    belief_partner,
+                    mode,
+                    company,
+                    params,
+                    by_mode,
+                    smuggling_open,
+                    partners_taken,
+                    posts_may_open,
+                )
     return out
 
 
