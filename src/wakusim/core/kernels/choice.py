@@ -2,12 +2,15 @@
 
 :func:`revisers` lists who reconsiders this month and counts members per
 company; :func:`choose_modes` values the feasible modes of each
-reviser and draws one by logit. They compute, row by row and in the same
+reviser and draws one by logit. The modes drawn are those of
+:func:`_choose_one`, which computes, row by row and in the same
 floating-point order, what :func:`wakusim.core.decisions.mode_values`,
 :func:`~wakusim.core.decisions.choice_probabilities` and
 :func:`~wakusim.core.decisions.draw_choices` compute on whole arrays (tests
-check that they agree), but skip the modes a reviser cannot choose and never
-build ``(n, 4)`` work arrays.
+check that they agree), but skips the modes a reviser cannot choose and never
+builds ``(n, 4)`` work arrays. :func:`choose_modes` first values the revisers
+with vectorised estimates and an error bound (:func:`_estimate_block`) and
+calls :func:`_choose_one` only for the few the bound cannot decide.
 """
 
 from __future__ import annotations
