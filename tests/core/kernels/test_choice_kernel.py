@@ -182,7 +182,7 @@ def test_estimates_decide_almost_every_draw():
 
 
 def test_estimates_leave_unusual_revisers_to_the_exact_valuation():
-    """Wealth at zero, outcomes at a tiny ruin floor, sure arrest: the exact path decides."""
+    """Wealth at zero is valued exactly; with outcomes at a tiny floor, sure arrests: same modes."""
     rng = np.random.default_rng(9)
     scenario = load_scenario("history", {"population.size": 10, "preferences.ruin_floor": 1e-12})
     policy = Policy(scenario.border, scenario.enforcement, scenario.state)

@@ -412,7 +412,7 @@ def _estimate_block(
     partner_min, member_min = params[P_PARTNER_MIN], params[P_MEMBER_MIN]
     inv_noise = 1.0 / params[P_NOISE]
     usable = 0.0 < params[P_NOISE] < np.inf
-    gain_rate, base_income, safe_return = params[P_GAIN], params[P_Y0], params[P_SAFE]
+    gain_rate, y0, rs = params[P_GAIN], params[P_Y0], params[P_SAFE]  # (base income, safe return)
     share0, share1, share2, share3 = by_mode[0, 0], by_mode[0, 1], by_mode[0, 2], by_mode[0, 3]
     fine0, fine1, fine2, fine3 = by_mode[1, 0], by_mode[1, 1], by_mode[1, 2], by_mode[1, 3]
     det0, det1, det2, det3 = by_mode[2, 0], by_mode[2, 1], by_mode[2, 2], by_mode[2, 3]
@@ -432,7 +432,6 @@ def _estimate_block(
         can1 = smuggling_open
         can2 = partners_taken & (w >= partner_min)
         can3 = (w >= member_min) & (keeps_post[j] | posts_may_open)
-        y0, rs = base_income, safe_return
         ok0, bad0 = _outcomes(w, floor, 0.0, nonmember_cost, gain_rate, share0, fine0, det0, y0, rs)
         stake1 = min(k, capacity)
         ok1, bad1 = _outcomes(
