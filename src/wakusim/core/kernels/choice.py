@@ -127,6 +127,37 @@ def _weight(d: float) -> float:
 
 
 @kernel(inline=True)
+def _reviser_terms(
+    w: float,
+    org: float,
+    keeps_post: bool,
+    params: np.ndarray,
+    smuggling_open: bool,
+    partners_taken: bool,
+    posts_may_open: bool,
+) -> tuple[float, float, float, float, float, bool, bool, bool]:
+    """Return what a reviser's lotteries need besides its risks, for both valuations.
+
+    Returns ``(k, stake_smuggler, member_cost, nonmember_cost, floor, can1, can2,
+    can3)``: the capital put in goods (a smuggler's capped at the capacity), the
+    organisational cost as a member and as a non-member (the inminban fee instead
+    of the base burden where it is lower and affordable), the ruin floor, and
+    whether smuggling, partnering and membership can be chosen. Written without
+    branches, so that :func:`_estimate_block` compiles to vector instructions.
+    """
+    k = params[P_INVEST] * w
+    member_cost = org * params[P_BURDEN_MEMBER]
+    base_cost = org * params[P_BURDEN_BASE]
+    low_fee = (params[P_FEE] <= params[P_FEE_LIMIT] * w) & (params[P_FEE_MONTH] < base_cost)
+    nonmember_cost = params[P_FEE_MONTH] if low_fee else base_cost
+    can2 = partners_taken & (w >= params[P_PARTNER_MIN])
+    can3 = (w >= params[P_MEMBER_MIN]) & (keeps_post | posts_may_open)
+    stake_smuggler = min(k, params[P_CAPACITY])
+    floor = params[P_FLOOR] * w
+    return k, stake_smuggler, member_cost, nonmember_cost, floor, smuggling_open, can2, can3
+
+
+@kernel(inline=True)
 def _outcomes(
     w: float,
     floor: float,
@@ -211,56 +242,44 @@ def _gain(scale: float, ce: float, w: float, noise: float) -> float:
 
 @kernel()
 def _choose_one(
-    i: int,
+    w: float,
+    g: float,
+    org: float,
+    p_smuggler: float,
+    p_partner: float,
+    keeps_post: bool,
     u: float,
-    wealth: np.ndarray,
-    gamma: np.ndarray,
-    org_aversion: np.ndarray,
-    belief_smuggler: np.ndarray,
-    belief_partner: np.ndarray,
-    mode: np.ndarray,
-    company: np.ndarray,
     params: np.ndarray,
     by_mode: np.ndarray,
     smuggling_open: bool,
     partners_taken: bool,
     posts_may_open: bool,
 ) -> int:
-    """Value the feasible modes of individual ``i`` with the C library; draw one with ``u``.
+    """Value the feasible modes of a reviser with the C library; draw one with ``u``.
 
-    The valuation that sets the choices (arguments as :func:`choose_modes`,
-    ``by_mode`` as :func:`_lottery`'s): it computes, in the same
-    floating-point order, what the array formulation computes.
+    The valuation that sets the choices. The reviser's wealth ``w``, risk
+    aversion ``g``, organisational aversion ``org``, perceived risks and whether
+    it keeps a member's post are as :func:`choose_modes` gathers them; the other
+    arguments as :func:`choose_modes`'s, ``by_mode`` as :func:`_lottery`'s. It
+    computes, in the same floating-point order, what the array formulation
+    computes.
     """
-    invest, capacity = params[P_INVEST], params[P_CAPACITY]
-    burden_member, burden_base = params[P_BURDEN_MEMBER], params[P_BURDEN_BASE]
-    fee, fee_month, fee_limit = params[P_FEE], params[P_FEE_MONTH], params[P_FEE_LIMIT]
     noise = params[P_NOISE]
-    w = wealth[i]
-    g = gamma[i]
-    keeps_post = mode[i] == _MEMBER and company[i] >= 0
-    k = invest * w
-    member_cost = org_aversion[i] * burden_member
-    base_cost = org_aversion[i] * burden_base
-    nonmember_cost = base_cost
-    if fee <= fee_limit * w and fee_month < base_cost:
-        nonmember_cost = fee_month
-    floor = params[P_FLOOR] * w
+    k, stake1, member_cost, nonmember_cost, floor, can1, can2, can3 = _reviser_terms(
+        w, org, keeps_post, params, smuggling_open, partners_taken, posts_may_open
+    )
     one = abs(g - 1.0) < 1e-9
     e = 0.5 if one else 1.0 - g
     # The feasible modes' lotteries; a mode that cannot be chosen is a sure 1 (no calls).
-    can1 = smuggling_open
-    can2 = partners_taken and w >= params[P_PARTNER_MIN]
-    can3 = w >= params[P_MEMBER_MIN] and (keeps_post or posts_may_open)
     s0, a0, b0 = _lottery(w, floor, 0.0, nonmember_cost, 0, params, by_mode)
     s1 = s2 = s3 = a1 = b1 = a2 = b2 = a3 = b3 = 1.0
     p0 = p1 = p2 = p3 = 0.0  # (the outside lottery is sure: p0 stays 0)
     if can1:
-        s1, a1, b1 = _lottery(w, floor, min(k, capacity), nonmember_cost, 1, params, by_mode)
-        p1 = belief_smuggler[i]
+        s1, a1, b1 = _lottery(w, floor, stake1, nonmember_cost, 1, params, by_mode)
+        p1 = p_smuggler
     if can2:
         s2, a2, b2 = _lottery(w, floor, k, nonmember_cost, 2, params, by_mode)
-        p2 = belief_partner[i]
+        p2 = p_partner
     if can3:
         s3, a3, b3 = _lottery(w, floor, k, member_cost, 3, params, by_mode)
         p3 = params[P_MEMBER_RISK]
@@ -404,12 +423,7 @@ def _estimate_block(
     is not positive and finite, an outside option that is not sure, or any
     bound that is not finite.
     """
-    invest, capacity = params[P_INVEST], params[P_CAPACITY]
-    floor_share = params[P_FLOOR]
-    burden_member, burden_base = params[P_BURDEN_MEMBER], params[P_BURDEN_BASE]
-    fee, fee_month, fee_limit = params[P_FEE], params[P_FEE_MONTH], params[P_FEE_LIMIT]
     member_risk = params[P_MEMBER_RISK]
-    partner_min, member_min = params[P_PARTNER_MIN], params[P_MEMBER_MIN]
     inv_noise = 1.0 / params[P_NOISE]
     usable = 0.0 < params[P_NOISE] < np.inf
     gain_rate, y0, rs = params[P_GAIN], params[P_Y0], params[P_SAFE]  # (base income, safe return)
@@ -419,21 +433,19 @@ def _estimate_block(
     rounding = 4.0 * RELATIVE_ERROR
     for j in range(out.shape[0]):
         w = wealth[j]
-        g = gamma[j]
-        k = invest * w
-        member_cost = org_aversion[j] * burden_member
-        base_cost = org_aversion[j] * burden_base
-        low_fee = (fee <= fee_limit * w) & (fee_month < base_cost)
-        nonmember_cost = fee_month if low_fee else base_cost
-        floor = floor_share * w
-        e = 1.0 - g
+        k, stake1, member_cost, nonmember_cost, floor, can1, can2, can3 = _reviser_terms(
+            w,
+            org_aversion[j],
+            keeps_post[j],
+            params,
+            smuggling_open,
+            partners_taken,
+            posts_may_open,
+        )
+        e = 1.0 - gamma[j]
         inv_e = 1.0 / e
         w_inv = 1.0 / w
-        can1 = smuggling_open
-        can2 = partners_taken & (w >= partner_min)
-        can3 = (w >= member_min) & (keeps_post[j] | posts_may_open)
         ok0, bad0 = _outcomes(w, floor, 0.0, nonmember_cost, gain_rate, share0, fine0, det0, y0, rs)
-        stake1 = min(k, capacity)
         ok1, bad1 = _outcomes(
             w, floor, stake1, nonmember_cost, gain_rate, share1, fine1, det1, y0, rs
         )
@@ -488,7 +500,7 @@ def _estimate_block(
 CHOICE_BLOCK = 1024  # revisers gathered and valued at a time (buffers that stay in cache)
 
 
-@kernel(parallel=True, min_rows=2048)  # about 100 ns per reviser
+@kernel(parallel=True, min_rows=2048)  # about 50 ns per reviser
 def choose_modes(
     idx: np.ndarray,
     wealth: np.ndarray,
@@ -581,15 +593,13 @@ def choose_modes(
         for j in range(size):
             if unsure[j]:
                 out[lo + j] = _choose_one(
-                    idx[lo + j],
+                    w[j],
+                    g[j],
+                    org[j],
+                    p_smuggler[j],
+                    p_partner[j],
+                    keeps_post[j],
                     uniforms[lo + j],
-                    wealth,
-                    gamma,
-                    org_aversion,
-                    belief_smuggler,
-                    belief_partner,
-                    mode,
-                    company,
                     params,
                     by_mode,
                     smuggling_open,
