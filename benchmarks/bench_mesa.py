@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_run import measure  # noqa: E402
+from bench_run import measure_repeated  # noqa: E402
 from bench_scaling import machine  # noqa: E402
 
 MESA_CHILD = Path(__file__).with_name("_mesa_child.py")
@@ -41,15 +41,6 @@ def measure_mesa(size: int, months: int, scenario: str) -> dict:
     peak_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)[1])
     row["peak_rss_mb"] = peak_kb / 1024
     return row
-
-
-def median_run(size: int, scenario: str, months: int, repeat: int) -> dict:
-    """Run wakusim ``repeat`` times (fresh processes); return the run of median speed."""
-    runs = sorted(
-        (measure(size, 0, scenario, months) for _ in range(max(repeat, 1))),
-        key=lambda row: row["agent_steps_per_s"],
-    )
-    return runs[len(runs) // 2]
 
 
 def main() -> None:
@@ -78,7 +69,8 @@ def main() -> None:
     print("|" + "|".join("-" * w for w in widths) + "|")
     for i, size in enumerate(args.sizes):
         mesa_months = args.mesa_months[min(i, len(args.mesa_months) - 1)]
-        w = median_run(size, args.scenario, args.months, args.repeat)
+        runs = measure_repeated(size, 0, args.scenario, args.months, args.repeat)
+        w = runs[len(runs) // 2]  # the run of median speed
         m = measure_mesa(size, mesa_months, args.scenario)
         ratio = w["agent_steps_per_s"] / m["agent_steps_per_s"]
         print(

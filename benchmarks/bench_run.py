@@ -46,6 +46,15 @@ def measure(
     return row
 
 
+def measure_repeated(size: int, warmup: int, scenario: str, months: int, repeat: int) -> list[dict]:
+    """Run one size ``repeat`` times (fresh processes, one after the other); slowest first.
+
+    The middle row is the run of median speed, the last the fastest.
+    """
+    runs = [measure(size, warmup, scenario, months) for _ in range(max(repeat, 1))]
+    return sorted(runs, key=lambda row: row["agent_steps_per_s"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[20_000, 1_000_000])
