@@ -171,6 +171,8 @@ def month_record(
     are by the mode held during the month.
     """
     pop, comp = state.population, state.companies
+    # Summed before the background work starts: 0.3 ms alone, 1.5 ms beside it (1e6).
+    fees = float(ledger.fee_paid.sum())
     # One sort of everyone's wealth serves the Gini and the wealth groups of the free.
     # The sort and the tally of the end-of-month modes run beside the tally of the trade.
     sorted_wealth = _in_background(pop.size, lambda: np.sort(pop.wealth))
@@ -225,7 +227,7 @@ def month_record(
         + ledger.revenue_confiscation
         + ledger.revenue_loyalty
     )
-    rec["inminban_fees"] = float(ledger.fee_paid.sum())
+    rec["inminban_fees"] = fees
 
     rec["income_outside"] = _mean_of_sum(tally.income_outside, tally.counts[OUTSIDE])
     for code in trading:

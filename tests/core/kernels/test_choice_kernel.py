@@ -33,6 +33,11 @@ def _population(n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
     }
 
 
+def _same_array(got: np.ndarray, want: np.ndarray) -> None:
+    np.testing.assert_array_equal(got, want)
+    assert got.dtype == want.dtype
+
+
 def _reference(pop, idx, feasible, uniforms, margin, policy, scenario):
     values = mode_values(
         pop["wealth"][idx],
@@ -57,8 +62,8 @@ def _kernel(pop, idx, uniforms, margin, policy, scenario, smuggling, partners, p
         pop["org"],
         pop["bs"],
         pop["bp"],
-        pop["mode"],
-        pop["company"],
+        pop["mode"][idx],
+        pop["company"][idx],
         uniforms,
         choice_parameters(margin, policy, scenario),
         margin_shares(policy, scenario),
@@ -232,7 +237,7 @@ def test_revisers_and_member_counts(seed, n, make_scenario, make_policy, make_st
         expected = forced_revisions(state, policy) | ((draw < 0.2) & (pop.mode != DETAINED))
         member = (pop.mode == MEMBER) & (pop.company >= 0)
         for compiled in (kernel.revisers.parallel, kernel.revisers.serial, kernel.revisers):
-            idx, members = compiled(
+            idx, old_mode, old_company, members = compiled(
                 draw,
                 0.2,
                 pop.mode,
@@ -244,6 +249,8 @@ def test_revisers_and_member_counts(seed, n, make_scenario, make_policy, make_st
             )
             np.testing.assert_array_equal(idx, np.flatnonzero(expected))
             assert idx.dtype == np.int64
+            _same_array(old_mode, pop.mode[idx])
+            _same_array(old_company, pop.company[idx])
             np.testing.assert_array_equal(
                 members, np.bincount(pop.company[member], minlength=comp.size)
             )
@@ -343,6 +350,10 @@ def test_revisers_listed_at_block_edges(rows):
     active = np.ones(2, dtype=bool)
     with threads_at_every_size():
         for compiled in (kernel.revisers.parallel, kernel.revisers.serial):
-            idx, members = compiled(np.ones(n), 0.2, mode, company, must, active, active, True)
+            idx, old_mode, old_company, members = compiled(
+                np.ones(n), 0.2, mode, company, must, active, active, True
+            )
             np.testing.assert_array_equal(idx, rows)
+            _same_array(old_mode, mode[rows])
+            _same_array(old_company, company[rows])
             np.testing.assert_array_equal(members, [0, 0])

@@ -55,10 +55,14 @@ def test_revisers_on_threads(n, threads):
         must[BLOCK : 2 * BLOCK] = False
     active, accepting = rng.random(M) < 0.8, rng.random(M) < 0.7
     args = (draw, 0.2, mode, company, must, active, accepting, False)
-    want_idx, want_members = choice_kernels.revisers.serial(*args)
-    idx, members = _on_threads(choice_kernels.revisers, args, threads)
-    np.testing.assert_array_equal(idx, want_idx)
-    np.testing.assert_array_equal(members, want_members)
+    want = choice_kernels.revisers.serial(*args)
+    got = _on_threads(choice_kernels.revisers, args, threads)
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_array_equal(a, b)
+        assert a.dtype == b.dtype
+    idx = got[0]
+    np.testing.assert_array_equal(got[1], mode[idx])
+    np.testing.assert_array_equal(got[2], company[idx])
     if n > 2 * BLOCK:
         assert not ((idx >= BLOCK) & (idx < 2 * BLOCK)).any()  # the empty block
 
@@ -129,18 +133,28 @@ def test_catch_on_threads(n, threads):
 
 @pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("n", SIZES)
-def test_record_sums_on_threads(n, threads):
+def test_clear_on_threads(n, threads):
+    rng = np.random.default_rng(n + 5)
+    outputs = (
+        rng.random(n) < 0.5,
+        rng.random(n) + 1.0,
+        np.full(n, np.nan),
+        rng.integers(1, 9, n).astype(np.int16),
+    )
+    _on_threads(enforcement_kernels.clear, outputs, threads)
+    for got, dtype in zip(outputs, (bool, np.float64, np.float64, np.int16), strict=True):
+        assert got.dtype == dtype
+        np.testing.assert_array_equal(got, np.zeros(n, dtype=dtype))
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("n", SIZES)
+def test_ranked_sums_on_threads(n, threads):
     rng = np.random.default_rng(n + 2)
     x = rng.standard_normal(n) * 10.0 ** rng.uniform(-3, 6, n)
     assert _on_threads(records_kernels.ranked_sums, (x,), threads) == (
         records_kernels.ranked_sums.serial(x)
     )
-    start = np.array([0, n // 3, n // 2])
-    count = np.array([n // 3, n // 2 - n // 3, n - n // 2])
-    want = records_kernels.segment_moments.serial(x, start, count, True)
-    got = _on_threads(records_kernels.segment_moments, (x, start, count, True), threads)
-    for a, b in zip(got, want, strict=True):
-        np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize("threads", [1, 2])

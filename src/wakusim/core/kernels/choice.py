@@ -43,7 +43,7 @@ def revisers(
     active: np.ndarray,
     accepting: np.ndarray,
     smuggling_open: bool,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """List the free individuals who reconsider this month; count each company's members.
 
     An individual reconsiders if its revision draw is below ``rate`` or it must:
@@ -54,12 +54,15 @@ def revisers(
     The rows are walked in blocks of :data:`BLOCK` on several threads; each
     block counts its revisers and members, and a second walk writes each
     block's revisers at its place, so the list is in row order whatever the
-    number of threads.
+    number of threads, and gathers their modes and companies.
 
     Returns
     -------
     idx
         Rows of the revisers, ascending (``numpy.flatnonzero`` of the mask).
+    old_mode, old_company
+        ``mode[idx]`` and ``company[idx]``: each reviser's mode and company
+        before choosing.
     members
         Members attached to each company (``numpy.bincount`` of their companies).
     """
@@ -93,6 +96,8 @@ def revisers(
     for b in range(n_blocks):
         start[b + 1] = start[b] + in_block[b]
     idx = np.empty(start[n_blocks], dtype=np.int64)
+    old_mode = np.empty(start[n_blocks], dtype=mode.dtype)
+    old_company = np.empty(start[n_blocks], dtype=company.dtype)
     for b in prange(n_blocks):
         # Without a branch per row (the flags are random): every row is written at the
         # next place, which only moves on for a reviser; the walk stops at the block's
@@ -104,11 +109,15 @@ def revisers(
                 at += flag[np.uint64(i)]
                 if at == end:
                     break
+        for j in range(start[b], end):
+            i = np.uint64(idx[j])
+            old_mode[j] = mode[i]
+            old_company[j] = company[i]
     members = np.zeros(n_companies, dtype=np.int64)
     for b in range(n_blocks):
         for c in range(n_companies):
             members[c] += members_in_block[b, c]
-    return idx, members
+    return idx, old_mode, old_company, members
 
 
 @kernel()
@@ -508,8 +517,8 @@ def choose_modes(
     org_aversion: np.ndarray,
     belief_smuggler: np.ndarray,
     belief_partner: np.ndarray,
-    mode: np.ndarray,
-    company: np.ndarray,
+    old_mode: np.ndarray,
+    old_company: np.ndarray,
     uniforms: np.ndarray,
     params: np.ndarray,
     shares: np.ndarray,
@@ -533,8 +542,10 @@ def choose_modes(
     ----------
     idx
         Rows of the revisers.
-    wealth, gamma, org_aversion, belief_smuggler, belief_partner, mode, company
+    wealth, gamma, org_aversion, belief_smuggler, belief_partner
         Population arrays (length N).
+    old_mode, old_company
+        Each reviser's mode and company (as :func:`revisers` gathers them).
     uniforms
         One uniform in ``[0, 1)`` per reviser.
     params
@@ -566,13 +577,14 @@ def choose_modes(
         p_partner = np.empty(size)
         keeps_post = np.empty(size, dtype=np.bool_)
         for j in range(size):
-            i = np.uint64(idx[np.uint64(lo + j)])  # unsigned: no negative-index check
+            r = np.uint64(lo + j)  # unsigned: no negative-index check
+            i = np.uint64(idx[r])
             w[j] = wealth[i]
             g[j] = gamma[i]
             org[j] = org_aversion[i]
             p_smuggler[j] = belief_smuggler[i]
             p_partner[j] = belief_partner[i]
-            keeps_post[j] = (mode[i] == _MEMBER) & (company[i] >= 0)
+            keeps_post[j] = (old_mode[r] == _MEMBER) & (old_company[r] >= 0)
         unsure = np.empty(size, dtype=np.bool_)
         _estimate_block(
             out[lo : lo + size],

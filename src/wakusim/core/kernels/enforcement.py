@@ -5,9 +5,9 @@ fifth of the population: no one else can be caught), in blocks of
 :data:`BLOCK` rows on several threads, with the draws the process made and
 with no branch on the mode (a mispredicted branch costs more than a
 comparison); only the rows of the caught are written (the outputs come in
-zeroed). The floating-point operations are those of the numpy formulation;
-each row is computed on its own, so the results do not depend on the number
-of threads.
+zeroed, by :func:`clear` on threads). The floating-point operations are
+those of the numpy formulation; each row is computed on its own, so the
+results do not depend on the number of threads.
 """
 
 from __future__ import annotations
@@ -17,6 +17,24 @@ from numba import prange
 
 from wakusim.core.kernels import BLOCK, kernel
 from wakusim.core.state import PARTNER, SMUGGLER
+
+
+@kernel(parallel=True)
+def clear(
+    caught: np.ndarray, confiscated: np.ndarray, fined: np.ndarray, detention: np.ndarray
+) -> None:
+    """Set the four outputs of :func:`catch` (of equal length) to ``False`` and 0, in place.
+
+    In blocks of :data:`BLOCK` rows on several threads: numpy's ``zeros``
+    fills on one (19 bytes an individual, about 1.5 ms at 1e6).
+    """
+    n = caught.shape[0]
+    for b in prange((n + BLOCK - 1) // BLOCK):
+        lo, hi = b * BLOCK, min(n, (b + 1) * BLOCK)
+        caught[lo:hi] = False
+        confiscated[lo:hi] = 0.0
+        fined[lo:hi] = 0.0
+        detention[lo:hi] = 0
 
 
 @kernel(parallel=True)

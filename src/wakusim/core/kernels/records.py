@@ -105,7 +105,7 @@ def ranked_sums(x: np.ndarray) -> tuple[float, float]:
     return combine(leaf_sums, n), combine(ranked_leaf_sums, n)
 
 
-@kernel(parallel=True)
+@kernel()
 def segment_moments(
     values: np.ndarray, start: np.ndarray, count: np.ndarray, deviations: bool
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -116,19 +116,24 @@ def segment_moments(
     ``x.std()`` (NaN if fewer than two values, or not ``deviations``),
     computed as numpy computes them: the mean is the pairwise sum over ``n``;
     the variance the pairwise sum of ``(x - mean) ** 2`` (each difference
-    multiplied by itself) over ``n``; the deviation its square root. The
-    leaves of each sum are added on several threads.
+    multiplied by itself) over ``n``; the deviation its square root, the
+    squares added leaf by leaf from a buffer of one leaf.
+
+    One thread: the record calls this while its wealth sort holds a core, and
+    a threaded loop would wait for that core (4.3 ms a month at 1e6 on
+    threads in a run, against about 1.3 ms for the same sums alone on one).
     """
     segments = start.shape[0]
     total = np.empty(segments, dtype=np.float64)
     mean = np.full(segments, np.nan)
     std = np.full(segments, np.nan)
+    squares = np.empty(PAIRWISE_BLOCK, dtype=np.float64)
     for s in range(segments):
         a, n = start[s], count[s]
         sizes = leaf_sizes(n)
         starts = leaf_starts(sizes, a)
         leaf_sums = np.empty(sizes.shape[0], dtype=np.float64)
-        for j in prange(sizes.shape[0]):
+        for j in range(sizes.shape[0]):
             leaf_sums[j] = leaf_sum(values, starts[j], sizes[j])
         total[s] = combine(leaf_sums, n)
         if n == 0:
@@ -137,12 +142,11 @@ def segment_moments(
         mean[s] = m
         if n < 2 or not deviations:
             continue
-        squares = np.empty(n, dtype=np.float64)
-        for j in prange(sizes.shape[0]):
-            for i in range(starts[j] - a, starts[j] - a + sizes[j]):
-                d = values[a + i] - m
+        for j in range(sizes.shape[0]):
+            for i in range(sizes[j]):
+                d = values[starts[j] + i] - m
                 squares[i] = d * d
-            leaf_sums[j] = leaf_sum(squares, starts[j] - a, sizes[j])
+            leaf_sums[j] = leaf_sum(squares, 0, sizes[j])
         std[s] = np.sqrt(combine(leaf_sums, n) / n)
     return total, mean, std
 

@@ -112,7 +112,7 @@ def revise_modes(
     n = pop.size
     draw = uniforms(rng, n)
     active = comp.active
-    idx, members = kernel.revisers(
+    idx, old_mode, old_company, members = kernel.revisers(
         draw,
         scenario.preferences.revision_rate,
         pop.mode,
@@ -129,13 +129,11 @@ def revise_modes(
 
     open_slots = open_member_slots(comp, members, policy)
     takes_partners = comp.accepts_partners & active
-    old_mode, old_company = pop.mode[idx], pop.company[idx]
     # A member keeps its post if it chooses to stay, even while the company's
-    # permit is suspended (it then waits, without trading, for the permit).
-    keeps_post = (old_mode == MEMBER) & (old_company >= 0)
-    # Posts are open to newcomers if any is free now or a reconsidering member may
-    # vacate one; who gets a post is settled after the choices (below).
-    may_open = open_slots.sum() + int(keeps_post.sum()) > 0
+    # permit is suspended (it then waits, without trading, for the permit); so
+    # posts are open to newcomers if any is free now or a reconsidering member
+    # may vacate one. Who gets a post is settled after the choices (below).
+    may_open = open_slots.sum() > 0 or bool(((old_mode == MEMBER) & (old_company >= 0)).any())
     choice_draws = uniforms(rng, idx.size)
     choice = kernel.choose_modes(
         idx,
@@ -144,8 +142,8 @@ def revise_modes(
         pop.org_aversion,
         pop.belief[CHANNEL_SMUGGLER],
         pop.belief[CHANNEL_PARTNER],
-        pop.mode,
-        pop.company,
+        old_mode,
+        old_company,
         choice_draws,
         choice_parameters(state.market.expected_margin, policy, scenario),
         margin_shares(policy, scenario),

@@ -66,11 +66,12 @@ def enforce(
     e = policy.enforcement
     draw = uniforms(rng, pop.size)
     inspected = comp.active & (rng.random(comp.size) < e.inspection_rate)
-    # Outputs zeroed by numpy; the kernel writes only the rows of the caught.
-    caught = np.zeros(pop.size, dtype=bool)
-    confiscated = np.zeros(pop.size)
-    fined = np.zeros(pop.size)
-    detention = np.zeros(pop.size, dtype=np.int16)
+    # Outputs zeroed on threads; the kernel writes only the rows of the caught.
+    caught = np.empty(pop.size, dtype=bool)
+    confiscated = np.empty(pop.size)
+    fined = np.empty(pop.size)
+    detention = np.empty(pop.size, dtype=np.int16)
+    kernels.clear(caught, confiscated, fined, detention)
     # Everyone has a draw (the stream does not depend on who trades); only traders can be
     # caught, so only their rows are walked.
     traders = np.concatenate((outcome.smuggler_rows(), outcome.attached_rows()))
