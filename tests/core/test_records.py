@@ -149,7 +149,7 @@ def _month(make_state, n, rng, shares=(0.8, 0.03, 0.1, 0.05, 0.02), same_return=
         price=1.45,
         margin=0.45,
     )
-    enforcement = EnforcementOutcome(
+    enforcement = EnforcementOutcome.from_individuals(
         caught=caught,
         confiscated=empty,
         fined=empty,

@@ -20,10 +20,13 @@ def numpy_account(state, trade, enforcement, policy, scenario) -> Ledger:
     pop, comp = state.population, state.companies
     mk, e = scenario.market, policy.enforcement
     caught = enforcement.caught
+    confiscated = enforcement.by_individual(enforcement.confiscated)
+    fined = enforcement.by_individual(enforcement.fined)
+    detention = enforcement.by_individual(enforcement.detention)
     was_detained = trade.mode == DETAINED
     free = ~was_detained
     safe = mk.safe_return * (pop.wealth - trade.deployed)
-    trade_income = np.where(caught, -(enforcement.confiscated + enforcement.fined), trade.profit)
+    trade_income = np.where(caught, -(confiscated + fined), trade.profit)
     _, _, pays_fee = organisational_cost(pop.wealth, pop.org_aversion, policy)
     fee_paid = np.where(
         free & pays_fee & (trade.mode != MEMBER), policy.state.inminban_fee / 12, 0.0
@@ -42,8 +45,8 @@ def numpy_account(state, trade, enforcement, policy, scenario) -> Ledger:
     pop.detention_left[released] = 0
     pop.mode[released] = OUTSIDE
     pop.must_revise[released] = True
-    detain = caught & (enforcement.detention > 0)
-    pop.detention_left[detain] = enforcement.detention[detain]
+    detain = caught & (detention > 0)
+    pop.detention_left[detain] = detention[detain]
     pop.mode[detain] = DETAINED
     fined_only = caught & ~detain
     pop.mode[fined_only] = OUTSIDE
@@ -71,8 +74,8 @@ def numpy_account(state, trade, enforcement, policy, scenario) -> Ledger:
         trade_income=np.where(free, trade_income, 0.0),
         fee_paid=fee_paid,
         revenue_surrender=float(trade.surrender[~caught].sum()),
-        revenue_fines=float(enforcement.fined.sum() + enforcement.company_fined.sum()),
-        revenue_confiscation=float(enforcement.confiscated.sum()),
+        revenue_fines=float(fined.sum() + enforcement.company_fined.sum()),
+        revenue_confiscation=float(confiscated.sum()),
         revenue_loyalty=float(loyalty.sum()),
         company_income=income_c,
         released=int(released.sum()),

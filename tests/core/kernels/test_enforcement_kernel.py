@@ -35,7 +35,7 @@ def numpy_enforce(state, outcome, policy, rng) -> EnforcementOutcome:
     exposed_partners = np.bincount(company[partner & caught], minlength=comp.size)
     company_caught = inspected & (exposed_partners > 0)
     company_fined = np.where(company_caught, np.minimum(e.company_fine, comp.funds), 0.0)
-    return EnforcementOutcome(
+    return EnforcementOutcome.from_individuals(
         caught=caught,
         confiscated=confiscated,
         fined=fined,

@@ -50,7 +50,7 @@ def _enforcement(
     company_caught=None,
     company_fined=None,
 ):
-    return EnforcementOutcome(
+    return EnforcementOutcome.from_individuals(
         caught=_zeros(caught, n, bool),
         confiscated=_zeros(confiscated, n),
         fined=_zeros(fined, n),

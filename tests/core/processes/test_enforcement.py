@@ -65,14 +65,16 @@ def test_certain_detection_catches_every_trader(make_scenario, make_policy, make
     state, outcome, policy = _setup(make_scenario, make_policy, make_state, ALL_ONE)
     out = enforce(state, outcome, policy, np.random.default_rng(0))
     np.testing.assert_array_equal(out.caught, [True] * 6 + [False, False])
-    np.testing.assert_allclose(out.confiscated, DEPLOYED[:6] + [0.0, 0.0])
+    np.testing.assert_allclose(out.by_individual(out.confiscated), DEPLOYED[:6] + [0.0, 0.0])
     # fine = min(fine, W - confiscated):
     #   0: min(10,000, 30,000); 1: min(10,000, 4,000); 2: min(20,000, 15,000);
     #   3: min(20,000, 50,000); 4: min(20,000, 30,000); 5: min(2,000, 40,000)
     np.testing.assert_allclose(
-        out.fined, [10_000.0, 4_000.0, 15_000.0, 20_000.0, 20_000.0, 2_000.0, 0.0, 0.0]
+        out.by_individual(out.fined),
+        [10_000.0, 4_000.0, 15_000.0, 20_000.0, 20_000.0, 2_000.0, 0.0, 0.0],
     )
-    np.testing.assert_array_equal(out.detention, [36, 36, 24, 24, 24, 0, 0, 0])
+    np.testing.assert_array_equal(out.by_individual(out.detention), [36, 36, 24, 24, 24, 0, 0, 0])
+    np.testing.assert_array_equal(out.caught_rows, np.arange(6))
     np.testing.assert_array_equal(out.inspected, [True, True])
     np.testing.assert_array_equal(out.company_caught, [True, True])
     # company fine capped by funds: min(100,000, 30,000), min(100,000, 500,000)
@@ -85,8 +87,9 @@ def test_zero_risks_catch_nobody(make_scenario, make_policy, make_state):
     assert not out.caught.any()
     assert not out.inspected.any()
     assert not out.company_caught.any()
-    assert out.confiscated.sum() == 0.0 and out.fined.sum() == 0.0
-    assert out.company_fined.sum() == 0.0 and out.detention.sum() == 0
+    assert out.caught_rows.size == 0
+    assert out.confiscated.size == out.fined.size == out.detention.size == 0
+    assert out.company_fined.sum() == 0.0
 
 
 def test_smuggling_detection_one_catches_only_smugglers(make_scenario, make_policy, make_state):
@@ -124,8 +127,8 @@ def test_company_with_only_members_not_caught(make_scenario, make_policy, make_s
     np.testing.assert_array_equal(out.company_caught, [True, False])
     np.testing.assert_allclose(out.company_fined, [30_000.0, 0.0])
     # member fine and detention: min(2,000, 30,000), 0 months
-    assert out.fined[4] == pytest.approx(2_000.0)
-    assert out.detention[4] == 0
+    assert out.by_individual(out.fined)[4] == pytest.approx(2_000.0)
+    assert out.by_individual(out.detention)[4] == 0
 
 
 def test_suspended_company_not_inspected(make_scenario, make_policy, make_state):

@@ -90,7 +90,7 @@ def _outcomes(n_companies=2):
         price=1.5,
         margin=0.5,
     )
-    enforcement = EnforcementOutcome(
+    enforcement = EnforcementOutcome.from_individuals(
         caught=np.array(CAUGHT),
         confiscated=np.zeros(n),
         fined=np.zeros(n),

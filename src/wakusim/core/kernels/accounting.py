@@ -29,6 +29,7 @@ def settle(
     caught: np.ndarray,
     deployed: np.ndarray,
     profit: np.ndarray,
+    caught_rows: np.ndarray,
     confiscated: np.ndarray,
     fined: np.ndarray,
     detention: np.ndarray,
@@ -60,8 +61,11 @@ def settle(
         Individuals caught.
     deployed, profit
         From the month's trade, CNY.
+    caught_rows
+        Rows of the caught, ascending.
     confiscated, fined, detention
-        From enforcement: goods and fine lost, months of detention.
+        From enforcement, for each of the caught (in the order of
+        ``caught_rows``): goods and fine lost, months of detention.
     org_aversion
         Each individual's cost of organisational life, CNY.
     safe_return, baseline_income, savings_rate, min_wealth
@@ -105,8 +109,10 @@ def settle(
         w = wealth[i]
         safe = safe_return * (w - deployed[i])
         ti = profit[i]
+        k = 0
         if is_caught:  # rare: a branch that is almost always predicted
-            ti = -(confiscated[i] + fined[i])
+            k = np.searchsorted(caught_rows, i)  # the place of the row among the caught
+            ti = -(confiscated[k] + fined[k])
         # No branch on the mode or the fee (bitwise "and", selects).
         affordable = inminban_fee <= fee_wealth_limit * w
         cheaper = fee_month < org_aversion[i] * org_burden_base
@@ -134,8 +140,8 @@ def settle(
                 must_revise[i] = True
                 released += 1
         if is_caught:
-            if detention[i] > 0:
-                detention_left[i] = detention[i]
+            if detention[k] > 0:
+                detention_left[i] = detention[k]
                 state_mode[i] = DETAINED
             else:
                 state_mode[i] = OUTSIDE

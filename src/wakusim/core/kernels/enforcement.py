@@ -1,13 +1,15 @@
-"""Compiled loop of step 6 (enforcement): who is caught, and what the caught lose.
+"""Compiled loops of step 6 (enforcement): who is caught, and what the caught lose.
 
 :func:`catch` walks the traders once (the rows the month's trade listed, a
 fifth of the population: no one else can be caught), in blocks of
 :data:`BLOCK` rows on several threads, with the draws the process made and
 with no branch on the mode (a mispredicted branch costs more than a
-comparison); only the rows of the caught are written (the outputs come in
-zeroed, by :func:`clear` on threads). The floating-point operations are
-those of the numpy formulation; each row is computed on its own, so the
-results do not depend on the number of threads.
+comparison); it only marks the caught (the mask comes in all ``False``).
+:func:`punish` then computes what each of the caught loses, in the order of
+their rows (a few thousand a month at 1e6: per-individual arrays of losses,
+zero but for them, would cost more to fill than to compute). The
+floating-point operations are those of the numpy formulation; each row is
+computed on its own, so the results do not depend on the number of threads.
 """
 
 from __future__ import annotations
@@ -20,71 +22,37 @@ from wakusim.core.state import PARTNER, SMUGGLER
 
 
 @kernel(parallel=True)
-def clear(
-    caught: np.ndarray, confiscated: np.ndarray, fined: np.ndarray, detention: np.ndarray
-) -> None:
-    """Set the four outputs of :func:`catch` (of equal length) to ``False`` and 0, in place.
-
-    In blocks of :data:`BLOCK` rows on several threads: numpy's ``zeros``
-    fills on one (19 bytes an individual, about 1.5 ms at 1e6).
-    """
-    n = caught.shape[0]
-    for b in prange((n + BLOCK - 1) // BLOCK):
-        lo, hi = b * BLOCK, min(n, (b + 1) * BLOCK)
-        caught[lo:hi] = False
-        confiscated[lo:hi] = 0.0
-        fined[lo:hi] = 0.0
-        detention[lo:hi] = 0
-
-
-@kernel(parallel=True)
 def catch(
     rows: np.ndarray,
     mode: np.ndarray,
     company: np.ndarray,
     draw: np.ndarray,
     inspected: np.ndarray,
-    deployed: np.ndarray,
-    wealth: np.ndarray,
     detection: np.ndarray,
-    fine: np.ndarray,
-    months: np.ndarray,
     caught: np.ndarray,
-    confiscated: np.ndarray,
-    fined: np.ndarray,
-    detention: np.ndarray,
 ) -> np.ndarray:
-    """Arrests and individual punishments; which companies had a partner exposed.
+    """Arrests; which companies had a partner exposed.
 
     Parameters
     ----------
     rows
         The rows that may be caught: every smuggler's, partner's and member's
         (in any order, each once; others listed are never caught).
-    mode, company, wealth
-        Each individual's mode, company and capital.
+    mode, company
+        Each individual's mode and company.
     draw
         One uniform draw per individual.
     inspected
         Companies inspected this month.
-    deployed
-        Capital each individual had in goods, CNY.
-    detection, fine, months
+    detection
         Chance of being caught (partners: of being exposed at an inspected
-        company), fine (CNY) and months of detention, for smugglers, partners
-        and members (index 0, 1, 2).
+        company) for smugglers, partners and members (index 0, 1, 2).
     caught
-        Output, all ``False`` on entry (like the three below, all zero; only
-        the rows of the caught are written): a smuggler is caught if its draw
-        is below ``detection[0]``, a partner if its company is inspected and
-        its draw is below ``detection[1]``, a member if its draw is below
+        Output, all ``False`` on entry (only the rows of the caught are
+        written): a smuggler is caught if its draw is below
+        ``detection[0]``, a partner if its company is inspected and its draw
+        is below ``detection[1]``, a member if its draw is below
         ``detection[2]``.
-    confiscated
-        Output: ``deployed`` of the caught, else 0.
-    fined
-        Output: for the caught, ``min(fine, max(W - confiscated, 0))``, else 0.
-    detention
-        Output, ``int16``: the months of the caught, else 0.
 
     Returns
     -------
@@ -112,18 +80,54 @@ def catch(
             c = c if m == PARTNER else n_companies
             chance = min(by_mode[m], by_company[c])
             if draw[i] < chance:  # rare: almost always predicted
-                k = m - SMUGGLER
                 caught[i] = True
-                goods = deployed[i]
-                confiscated[i] = goods
-                left = wealth[i] - goods
-                left = left if left >= 0.0 or left != left else 0.0  # numpy.maximum(left, 0)
-                f = fine[k]
-                fined[i] = f if f <= left or f != f else left  # numpy.minimum(fine, left)
-                detention[i] = months[k]
                 if m == PARTNER:
                     exposed_in_block[b, c] = True
     for b in range(n_blocks):
         for c in range(n_companies):
             exposed[c] |= exposed_in_block[b, c]
     return exposed
+
+
+@kernel()
+def punish(
+    rows: np.ndarray,
+    mode: np.ndarray,
+    deployed: np.ndarray,
+    wealth: np.ndarray,
+    fine: np.ndarray,
+    months: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Compute what each of the caught loses: goods, fine and months of detention.
+
+    Parameters
+    ----------
+    rows
+        Rows of the caught (smugglers, partners and members).
+    mode, deployed, wealth
+        Each individual's mode, capital in goods (CNY) and capital.
+    fine, months
+        Fine (CNY) and months of detention for smugglers, partners and members
+        (index 0, 1, 2).
+
+    Returns
+    -------
+    confiscated, fined, detention
+        For each row listed: ``deployed``; ``min(fine, max(W - confiscated,
+        0))``; the months (``int16``).
+    """
+    n = rows.shape[0]
+    confiscated = np.empty(n, dtype=np.float64)
+    fined = np.empty(n, dtype=np.float64)
+    detention = np.empty(n, dtype=np.int16)
+    for j in range(n):
+        i = rows[j]
+        k = mode[i] - SMUGGLER
+        goods = deployed[i]
+        confiscated[j] = goods
+        left = wealth[i] - goods
+        left = left if left >= 0.0 or left != left else 0.0  # numpy.maximum(left, 0)
+        f = fine[k]
+        fined[j] = f if f <= left or f != f else left  # numpy.minimum(fine, left)
+        detention[j] = months[k]
+    return confiscated, fined, detention

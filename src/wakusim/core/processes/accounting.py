@@ -66,6 +66,7 @@ def account(
         enforcement.caught,
         trade.deployed,
         trade.profit,
+        enforcement.caught_rows,
         enforcement.confiscated,
         enforcement.fined,
         enforcement.detention,
@@ -88,7 +89,7 @@ def account(
         fee_paid,
     )
     # What companies receive, and surrender[~caught] given by its nonzero elements.
-    caught_rows = np.flatnonzero(enforcement.caught)
+    caught_rows = enforcement.caught_rows
     commission, partners, surrender_pos, surrender_val, n_not_caught = kernels.company_sums(
         trade.attached_rows(),
         caught_rows,
@@ -118,15 +119,12 @@ def account(
         fee_paid=fee_paid,
         # the numpy sum of surrender[~caught], from its nonzero elements
         revenue_surrender=pairwise_sum_sparse(surrender_pos, surrender_val, n_not_caught),
-        # fines and goods confiscated are nonzero only in the rows of the caught: their
-        # numpy sums from those rows
+        # fines and goods confiscated, given for the caught only: the numpy sums of the
+        # arrays over everyone (zero for the others)
         revenue_fines=float(
-            pairwise_sum_sparse(caught_rows, enforcement.fined[caught_rows], n)
-            + enforcement.company_fined.sum()
+            pairwise_sum_sparse(caught_rows, enforcement.fined, n) + enforcement.company_fined.sum()
         ),
-        revenue_confiscation=float(
-            pairwise_sum_sparse(caught_rows, enforcement.confiscated[caught_rows], n)
-        ),
+        revenue_confiscation=float(pairwise_sum_sparse(caught_rows, enforcement.confiscated, n)),
         revenue_loyalty=float(loyalty.sum()),
         company_income=income_c,
         released=released,
