@@ -72,25 +72,27 @@ def revisers(
     flag = np.empty(n, dtype=np.bool_)
     in_block = np.zeros(n_blocks, dtype=np.int64)
     members_in_block = np.zeros((n_blocks, n_companies), dtype=np.int64)
-    closed = not smuggling_open
+    # Whether mode m at company c (column c + 1; column 0: none) must reconsider, looked
+    # up without a branch on the mode (0.8x the time of branching on it at 1e6).
+    forced = np.zeros((_DETAINED + 1, n_companies + 1), dtype=np.bool_)
+    forced[_SMUGGLER, :] = not smuggling_open
+    forced[_PARTNER, 0] = True
+    forced[_MEMBER, 0] = True
+    for c in range(n_companies):
+        forced[_PARTNER, c + 1] = not (active[c] and accepting[c])
+        forced[_MEMBER, c + 1] = not active[c]
     for b in prange(n_blocks):
         count = 0
         for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
             u = np.uint64(i)  # unsigned: no negative-index check (1.4x faster with the walk below)
             m = mode[u]
             c = company[u]
-            r = must_revise[u] | (draw[u] < rate)
-            if m == _SMUGGLER:
-                r |= closed
-            elif m == _PARTNER:
-                r |= (c < 0) or not (active[c] and accepting[c])
-            elif m == _MEMBER:
-                r |= (c < 0) or not active[c]
-                if c >= 0:
-                    members_in_block[b, c] += 1
+            r = must_revise[u] | (draw[u] < rate) | forced[m, c + 1]
             r &= m != _DETAINED
             flag[u] = r
             count += r
+            if (m == _MEMBER) & (c >= 0):
+                members_in_block[b, c] += 1
         in_block[b] = count
     start = np.zeros(n_blocks + 1, dtype=np.int64)
     for b in range(n_blocks):
