@@ -158,15 +158,18 @@ def _month(make_state, n, rng, shares=(0.8, 0.03, 0.1, 0.05, 0.02), same_return=
         company_caught=rng.random(N_COMPANIES) < 0.2,
         company_fined=np.zeros(N_COMPANIES),
     )
+    fee_paid = rng.random(n) * 10
     ledger = Ledger(
         trade_income=trade_income,
-        fee_paid=rng.random(n) * 10,
+        fee_paid=fee_paid,
         revenue_surrender=1e6,
         revenue_fines=2e5,
         revenue_confiscation=3e5,
         revenue_loyalty=8.7e4,
         company_income=np.zeros(N_COMPANIES),
         released=int(((trade_mode == DETAINED) & (mode == OUTSIDE)).sum()),
+        fee_total=float(fee_paid.sum()),
+        wealth_total=float(state.population.wealth.sum()),
     )
     return state, trade, enforcement, ledger
 

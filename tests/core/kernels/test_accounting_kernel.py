@@ -79,6 +79,8 @@ def numpy_account(state, trade, enforcement, policy, scenario) -> Ledger:
         revenue_loyalty=float(loyalty.sum()),
         company_income=income_c,
         released=int(released.sum()),
+        fee_total=float(fee_paid.sum()),
+        wealth_total=float(pop.wealth.sum()),
     )
 
 

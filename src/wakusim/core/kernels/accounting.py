@@ -1,7 +1,8 @@
 """Compiled loops of step 8 (accounting): incomes, wealth, countdowns, company sums.
 
 :func:`settle` changes each individual's income, wealth, fee and detention,
-each row on its own (in parallel), with no branch on the mode.
+each row on its own (in parallel), with no branch on the mode, and totals the
+new wealth and fees as it goes.
 :func:`company_sums` walks the rows of partners and members (listed by step
 5) and adds their paid commissions and their number up by company in
 individual order, as ``numpy.bincount`` does; it also lists the nonzero
@@ -9,7 +10,7 @@ surrenders of those not caught with their places in the masked array
 ``surrender[~caught]``, so that
 :func:`wakusim.core.kernels.pairwise.pairwise_sum_sparse` sums that array
 exactly as numpy sums it without building it (the same goes for the fines
-and the goods confiscated, nonzero only in the rows of the caught). The
+and the goods confiscated, given for the caught only). The
 floating-point operations are those of the numpy formulation, in the same
 order.
 """
@@ -20,6 +21,7 @@ import numba
 import numpy as np
 
 from wakusim.core.kernels import kernel
+from wakusim.core.kernels.pairwise import combine, leaf_sizes, leaf_starts, leaf_sum
 from wakusim.core.state import DETAINED, MEMBER, NO_COMPANY, OUTSIDE, PARTNER
 
 
@@ -50,8 +52,14 @@ def settle(
     must_revise: np.ndarray,
     trade_income: np.ndarray,
     fee_paid: np.ndarray,
-) -> int:
+) -> tuple[int, float, float]:
     """Apply the month's flows and countdowns to each individual (each row on its own).
+
+    The rows are walked leaf by leaf of numpy's pairwise sum over all rows
+    (:func:`~wakusim.core.kernels.pairwise.leaf_sizes`, leaves on several
+    threads), and each leaf's new wealth and fees are added while they are in
+    cache: the totals are ``wealth.sum()`` and ``fee_paid.sum()`` after the
+    walk, to the last bit, without reading the arrays again.
 
     Parameters
     ----------
@@ -97,57 +105,69 @@ def settle(
 
     Returns
     -------
-    int
+    released
         Individuals released from detention.
+    wealth_total, fee_total
+        ``wealth.sum()`` and ``fee_paid.sum()`` after the month's flows.
     """
     fee_month = inminban_fee / 12.0
     released = 0
-    for i in numba.prange(mode.shape[0]):
-        m = mode[i]
-        free = m != DETAINED
-        is_caught = caught[i]
-        w = wealth[i]
-        safe = safe_return * (w - deployed[i])
-        ti = profit[i]
-        k = 0
-        if is_caught:  # rare: a branch that is almost always predicted
-            k = np.searchsorted(caught_rows, i)  # the place of the row among the caught
-            ti = -(confiscated[k] + fined[k])
-        # No branch on the mode or the fee (bitwise "and", selects).
-        affordable = inminban_fee <= fee_wealth_limit * w
-        cheaper = fee_month < org_aversion[i] * org_burden_base
-        pays = affordable & cheaper & free & (m != MEMBER)
-        fee = fee_month if pays else 0.0
-        gain = ti if ti >= 0.0 or ti != ti else 0.0  # numpy.maximum(ti, 0)
-        loss = ti if ti <= 0.0 or ti != ti else 0.0  # numpy.minimum(ti, 0)
-        month_income = baseline_income + safe + ti - fee
-        gains = safe + gain
-        losses = loss - fee
-        income[i] = month_income if free else 0.0
-        trade_income[i] = ti if free else 0.0
-        fee_paid[i] = fee
-        gains = gains if free else 0.0
-        losses = losses if free else 0.0
-        if update_wealth:
-            x = w + savings_rate * gains + losses
-            wealth[i] = x if x >= min_wealth or x != x else min_wealth  # numpy.maximum
+    n = mode.shape[0]
+    sizes = leaf_sizes(n)
+    starts = leaf_starts(sizes, 0)
+    wealth_leaves = np.empty(sizes.shape[0], dtype=np.float64)
+    fee_leaves = np.empty(sizes.shape[0], dtype=np.float64)
+    for j in numba.prange(sizes.shape[0]):
+        lo, size = starts[j], sizes[j]
+        for i in range(lo, lo + size):
+            m = mode[i]
+            free = m != DETAINED
+            is_caught = caught[i]
+            w = wealth[i]
+            safe = safe_return * (w - deployed[i])
+            ti = profit[i]
+            k = 0
+            if is_caught:  # rare: a branch that is almost always predicted
+                k = np.searchsorted(caught_rows, i)  # the place of the row among the caught
+                ti = -(confiscated[k] + fined[k])
+            # No branch on the mode or the fee (bitwise "and", selects).
+            affordable = inminban_fee <= fee_wealth_limit * w
+            cheaper = fee_month < org_aversion[i] * org_burden_base
+            pays = affordable & cheaper & free & (m != MEMBER)
+            fee = fee_month if pays else 0.0
+            gain = ti if ti >= 0.0 or ti != ti else 0.0  # numpy.maximum(ti, 0)
+            loss = ti if ti <= 0.0 or ti != ti else 0.0  # numpy.minimum(ti, 0)
+            month_income = baseline_income + safe + ti - fee
+            gains = safe + gain
+            losses = loss - fee
+            income[i] = month_income if free else 0.0
+            trade_income[i] = ti if free else 0.0
+            fee_paid[i] = fee
+            gains = gains if free else 0.0
+            losses = losses if free else 0.0
+            if update_wealth:
+                x = w + savings_rate * gains + losses
+                wealth[i] = x if x >= min_wealth or x != x else min_wealth  # numpy.maximum
 
-        if not free:
-            detention_left[i] = detention_left[i] - 1
-            if detention_left[i] <= 0:
-                detention_left[i] = 0
-                state_mode[i] = OUTSIDE
-                must_revise[i] = True
-                released += 1
-        if is_caught:
-            if detention[k] > 0:
-                detention_left[i] = detention[k]
-                state_mode[i] = DETAINED
-            else:
-                state_mode[i] = OUTSIDE
-                must_revise[i] = True
-            state_company[i] = NO_COMPANY
-    return released
+            if not free:
+                detention_left[i] = detention_left[i] - 1
+                if detention_left[i] <= 0:
+                    detention_left[i] = 0
+                    state_mode[i] = OUTSIDE
+                    must_revise[i] = True
+                    released += 1
+            if is_caught:
+                if detention[k] > 0:
+                    detention_left[i] = detention[k]
+                    state_mode[i] = DETAINED
+                else:
+                    state_mode[i] = OUTSIDE
+                    must_revise[i] = True
+                state_company[i] = NO_COMPANY
+        # The leaf's new wealth and fees, still in cache, summed as numpy sums the arrays.
+        wealth_leaves[j] = leaf_sum(wealth, lo, size)
+        fee_leaves[j] = leaf_sum(fee_paid, lo, size)
+    return released, combine(wealth_leaves, n), combine(fee_leaves, n)
 
 
 @kernel()

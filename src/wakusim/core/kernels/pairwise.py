@@ -7,15 +7,15 @@ added in eight running sums, combined as ``((r0 + r1) + (r2 + r3)) + ((r4 +
 r5) + (r6 + r7))``, and then the rest one by one (fewer than 8 values: one by
 one from 0). :func:`leaf_sizes` lists the leaves of a sum of ``n`` values in
 order, :func:`leaf_sum` adds one leaf, :func:`combine` adds the leaves' sums as
-the halving does. On these: the sum of a contiguous run
-(:func:`pairwise_sum`), of an array without some of its places
+the halving does. On these: the sum of an array without some of its places
 (:func:`sum_without`, a masked sum without the masked array) and of an array
 given by its nonzero elements (:func:`pairwise_sum_sparse`). The record's and
 the accounting's kernels use them, so that their totals are the ones the plain
 numpy formulation gives. The leaves are independent: a threaded kernel can
 add them in a ``prange`` and combine their sums in order (:func:`leaf_starts`
 says where each leaf of a contiguous run starts; the record's rank-weighted
-sum and segment moments do this).
+sum and segment moments do this, and accounting's settlement sums each leaf
+of new wealth just after writing it).
 """
 
 from __future__ import annotations
@@ -164,17 +164,6 @@ def sum_without(values: np.ndarray, holes: np.ndarray, n_holes: int) -> float:
                 h += 1
         leaf_sums[j] = leaf_sum(leaf, 0, size)
     return combine(leaf_sums, count)
-
-
-@kernel()
-def pairwise_sum(x: np.ndarray, start: int, n: int) -> float:
-    """``x[start:start + n].sum()`` as numpy adds it (a contiguous run)."""
-    sizes = leaf_sizes(n)
-    leaf_sums = np.empty(sizes.shape[0], dtype=np.float64)  # no values: one empty leaf
-    for j in range(sizes.shape[0]):
-        leaf_sums[j] = leaf_sum(x, start, sizes[j])
-        start += sizes[j]
-    return combine(leaf_sums, n)
 
 
 @kernel()

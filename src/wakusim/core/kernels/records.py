@@ -7,7 +7,7 @@ whose values are not next to each other is first gathered into a small buffer
 (a masked sum without the masked array).
 
 - :func:`tally_modes`: counts by mode (after arrests); the detained's and the
-  members' wealth; the sums of the free's beliefs and of everyone's wealth.
+  members' wealth; the sums of the free's beliefs.
 - :func:`tally_trade`: counts by mode during the month and arrests; the sum
   of the outsiders' incomes; the traders' incomes, capital and returns packed
   by mode in individual order, exactly the arrays the numpy formulation
@@ -46,7 +46,6 @@ from wakusim.core.kernels.pairwise import (
     leaf_sizes,
     leaf_starts,
     leaf_sum,
-    pairwise_sum,
     sum_without,
 )
 from wakusim.core.state import DETAINED, MEMBER, OUTSIDE, PARTNER, SMUGGLER
@@ -293,7 +292,7 @@ def _count_modes(mode: np.ndarray) -> np.ndarray:
 @kernel()
 def tally_modes(
     mode: np.ndarray, wealth: np.ndarray, belief: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Count the individuals by mode; what the record needs of the detained and the members.
 
     Parameters
@@ -314,8 +313,6 @@ def tally_modes(
     belief_sums
         ``belief[c, mode != DETAINED].sum()`` for each channel ``c``, to the
         last bit.
-    wealth_sum
-        ``wealth.sum()``, to the last bit.
     """
     n = mode.shape[0]
     counts = _count_modes(mode)
@@ -339,7 +336,7 @@ def tally_modes(
     belief_sums = np.empty(belief.shape[0], dtype=np.float64)
     for c in range(belief.shape[0]):
         belief_sums[c] = sum_without(belief[c], detained, n_detained)
-    return counts, wealth_detained, wealth_members, belief_sums, pairwise_sum(wealth, 0, n)
+    return counts, wealth_detained, wealth_members, belief_sums
 
 
 @kernel()

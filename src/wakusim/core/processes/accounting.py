@@ -34,7 +34,11 @@ MIN_WEALTH = 1.0
 
 @dataclass
 class Ledger:
-    """Money flows of the month that are not kept in the state."""
+    """Money flows of the month that are not kept in the state.
+
+    ``fee_total`` is ``fee_paid.sum()``; ``wealth_total`` everyone's wealth
+    after the month's flows (``wealth.sum()``), as numpy sums them.
+    """
 
     trade_income: np.ndarray
     fee_paid: np.ndarray
@@ -44,6 +48,8 @@ class Ledger:
     revenue_loyalty: float
     company_income: np.ndarray
     released: int
+    fee_total: float
+    wealth_total: float
 
 
 def account(
@@ -61,7 +67,7 @@ def account(
     # allocated by numpy (large ones get transparent huge pages: faster to touch first).
     n = pop.size
     trade_income, fee_paid = np.empty(n), np.empty(n)
-    released = kernels.settle(
+    released, wealth_total, fee_total = kernels.settle(
         trade.mode,
         enforcement.caught,
         trade.deployed,
@@ -128,4 +134,6 @@ def account(
         revenue_loyalty=float(loyalty.sum()),
         company_income=income_c,
         released=released,
+        fee_total=fee_total,
+        wealth_total=wealth_total,
     )
