@@ -120,19 +120,20 @@ def settle(
     for j in numba.prange(sizes.shape[0]):
         lo, size = starts[j], sizes[j]
         for i in range(lo, lo + size):
-            m = mode[i]
+            u = np.uint64(i)  # unsigned: no negative-index check
+            m = mode[u]
             free = m != DETAINED
-            is_caught = caught[i]
-            w = wealth[i]
-            safe = safe_return * (w - deployed[i])
-            ti = profit[i]
+            is_caught = caught[u]
+            w = wealth[u]
+            safe = safe_return * (w - deployed[u])
+            ti = profit[u]
             k = 0
             if is_caught:  # rare: a branch that is almost always predicted
                 k = np.searchsorted(caught_rows, i)  # the place of the row among the caught
                 ti = -(confiscated[k] + fined[k])
             # No branch on the mode or the fee (bitwise "and", selects).
             affordable = inminban_fee <= fee_wealth_limit * w
-            cheaper = fee_month < org_aversion[i] * org_burden_base
+            cheaper = fee_month < org_aversion[u] * org_burden_base
             pays = affordable & cheaper & free & (m != MEMBER)
             fee = fee_month if pays else 0.0
             gain = ti if ti >= 0.0 or ti != ti else 0.0  # numpy.maximum(ti, 0)
@@ -140,30 +141,30 @@ def settle(
             month_income = baseline_income + safe + ti - fee
             gains = safe + gain
             losses = loss - fee
-            income[i] = month_income if free else 0.0
-            trade_income[i] = ti if free else 0.0
-            fee_paid[i] = fee
+            income[u] = month_income if free else 0.0
+            trade_income[u] = ti if free else 0.0
+            fee_paid[u] = fee
             gains = gains if free else 0.0
             losses = losses if free else 0.0
             if update_wealth:
                 x = w + savings_rate * gains + losses
-                wealth[i] = x if x >= min_wealth or x != x else min_wealth  # numpy.maximum
+                wealth[u] = x if x >= min_wealth or x != x else min_wealth  # numpy.maximum
 
             if not free:
-                detention_left[i] = detention_left[i] - 1
-                if detention_left[i] <= 0:
-                    detention_left[i] = 0
-                    state_mode[i] = OUTSIDE
-                    must_revise[i] = True
+                detention_left[u] = detention_left[u] - 1
+                if detention_left[u] <= 0:
+                    detention_left[u] = 0
+                    state_mode[u] = OUTSIDE
+                    must_revise[u] = True
                     released += 1
             if is_caught:
                 if detention[k] > 0:
-                    detention_left[i] = detention[k]
-                    state_mode[i] = DETAINED
+                    detention_left[u] = detention[k]
+                    state_mode[u] = DETAINED
                 else:
-                    state_mode[i] = OUTSIDE
-                    must_revise[i] = True
-                state_company[i] = NO_COMPANY
+                    state_mode[u] = OUTSIDE
+                    must_revise[u] = True
+                state_company[u] = NO_COMPANY
         # The leaf's new wealth and fees, still in cache, summed as numpy sums the arrays.
         wealth_leaves[j] = leaf_sum(wealth, lo, size)
         fee_leaves[j] = leaf_sum(fee_paid, lo, size)
