@@ -322,17 +322,17 @@ def tally_modes(
     d = k = 0
     for i in range(n):
         m = mode[i]
-        detained[d] = i
-        members[k] = i
+        detained[np.uint64(d)] = i  # unsigned places: no negative-index checks
+        members[np.uint64(k)] = i
         d += m == DETAINED
         k += m == MEMBER
     detained[n_detained] = n
     wealth_detained = np.empty(n_detained, dtype=np.float64)
     for j in range(n_detained):
-        wealth_detained[j] = wealth[detained[j]]
+        wealth_detained[j] = wealth[np.uint64(detained[j])]
     wealth_members = np.empty(n_members, dtype=np.float64)
     for j in range(n_members):
-        wealth_members[j] = wealth[members[j]]
+        wealth_members[j] = wealth[np.uint64(members[j])]
     belief_sums = np.empty(belief.shape[0], dtype=np.float64)
     for c in range(belief.shape[0]):
         belief_sums[c] = sum_without(belief[c], detained, n_detained)
@@ -413,9 +413,9 @@ def tally_trade(
     for i in range(n):
         outside = mode[i] == OUTSIDE
         y = income[i]
-        leaf[k] = y
-        others[h] = i
-        others_income[h] = y
+        leaf[np.uint64(k)] = y  # unsigned places: no negative-index checks
+        others[np.uint64(h)] = i
+        others_income[np.uint64(h)] = y
         k += outside
         h += not outside
         if k == size:
@@ -439,23 +439,23 @@ def tally_trade(
     returns_ok_at = start.copy()
     arrests = np.zeros(N_MODES, dtype=np.int64)
     for j in range(n_others):
-        i = others[j]
-        m = mode[i]
+        i = np.uint64(others[j])  # unsigned places: no negative-index checks
+        m = np.uint64(mode[i])
         arrests[m] += caught[i]
         if m == DETAINED:
             continue
         d = deployed[i]
-        p = at[m]
+        p = np.uint64(at[m])
         income_trading[p] = others_income[j]
         capital[p] = d
         at[m] = p + 1
         if d > 0:
             r = trade_income[i] / d
-            p = returns_at[m]
+            p = np.uint64(returns_at[m])
             returns[p] = r
             returns_at[m] = p + 1
             if not caught[i]:
-                p = returns_ok_at[m]
+                p = np.uint64(returns_ok_at[m])
                 returns_ok[p] = r
                 returns_ok_at[m] = p + 1
     arrests[OUTSIDE] = n_caught - arrests.sum()
