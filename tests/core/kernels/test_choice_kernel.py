@@ -207,6 +207,49 @@ def test_estimates_leave_unusual_revisers_to_the_exact_valuation():
     np.testing.assert_array_equal(got, expected)
 
 
+@pytest.mark.parametrize("threads", [True, False])
+def test_revisers_who_can_only_stay_outside_stay_outside(threads):
+    """Not valued, they get what the exact valuation draws, whatever their values."""
+    rng = np.random.default_rng(13)
+    scenario = load_scenario("history", {"population.size": 10})
+    policy = Policy(scenario.border, scenario.enforcement, scenario.state)
+    pop = _population(5000, rng)
+    extreme = [0.0, -5.0, np.inf, np.nan, 1e-300, 5.0, 19_999.0, 20_000.0, 1e300]
+    pop["wealth"][: len(extreme)] = extreme
+    pop["gamma"][len(extreme) : 2 * len(extreme)] = np.nan
+    idx = np.arange(5000)
+    u = rng.random(idx.size)
+    u[:2] = [0.0, np.nextafter(1.0, 0.0)]
+    margin = 0.6
+    params = choice_parameters(margin, policy, scenario)
+    fines, detention = punishment_by_mode(policy, scenario)
+    by_mode = np.array([margin_shares(policy, scenario), fines, detention])
+    flags = (False, True, False)  # partnering only, from 20,000 CNY: most revisers are poor
+    with np.errstate(all="ignore"):
+        expected = np.array(
+            [
+                kernel._choose_one(
+                    pop["wealth"][j],
+                    pop["gamma"][j],
+                    pop["org"][j],
+                    pop["bs"][j],
+                    pop["bp"][j],
+                    (pop["mode"][j] == MEMBER) & (pop["company"][j] >= 0),
+                    u[j],
+                    params,
+                    by_mode,
+                    *flags,
+                )
+                for j in idx
+            ]
+        )
+    only_outside = ~(pop["wealth"] >= scenario.companies.partner_min_capital)
+    assert 0.5 < only_outside.mean() < 0.9
+    assert (expected[only_outside] == OUTSIDE).all()
+    got = _kernel(pop, idx, u, margin, policy, scenario, *flags, threads)
+    np.testing.assert_array_equal(got, expected)
+
+
 def test_choose_modes_on_no_revisers():
     scenario = load_scenario("history", {"population.size": 10})
     policy = Policy(scenario.border, scenario.enforcement, scenario.state)

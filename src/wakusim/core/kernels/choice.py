@@ -538,7 +538,11 @@ def choose_modes(
     on vector instructions (:func:`_estimate_block`), and only the revisers
     whose draw lies within the estimates' error bound of a boundary between
     modes (a few in a million), or whom the estimates do not cover, are
-    valued again exactly.
+    valued again exactly. Revisers who can choose nothing but outside (no
+    smuggling, too poor to partner, no post to keep or take) are not valued:
+    outside is then the only mode with a weight, and :func:`_choose_one`
+    draws it whatever the draw and the values (it maps NaN and infinite
+    values to outside too).
 
     Parameters
     ----------
@@ -578,48 +582,67 @@ def choose_modes(
         p_smuggler = np.empty(size)
         p_partner = np.empty(size)
         keeps_post = np.empty(size, dtype=np.bool_)
+        u = np.empty(size)
+        at = np.empty(size, dtype=np.int64)
+        # Gather the revisers who can choose something else than outside; those who
+        # cannot (no smuggling, too poor to partner, no post) stay outside, the only
+        # mode with a weight (most revisers while the border is closed).
+        m = 0
         for j in range(size):
             r = np.uint64(lo + j)  # unsigned: no negative-index check
             i = np.uint64(idx[r])
-            w[j] = wealth[i]
-            g[j] = gamma[i]
-            org[j] = org_aversion[i]
-            p_smuggler[j] = belief_smuggler[i]
-            p_partner[j] = belief_partner[i]
-            keeps_post[j] = (old_mode[r] == _MEMBER) & (old_company[r] >= 0)
-        unsure = np.empty(size, dtype=np.bool_)
+            wi = wealth[i]
+            oi = org_aversion[i]
+            keeps = (old_mode[r] == _MEMBER) & (old_company[r] >= 0)
+            _, _, _, _, _, can1, can2, can3 = _reviser_terms(
+                wi, oi, keeps, params, smuggling_open, partners_taken, posts_may_open
+            )
+            t = np.uint64(m)  # without a branch: every reviser is written at the next place
+            w[t] = wi
+            g[t] = gamma[i]
+            org[t] = oi
+            p_smuggler[t] = belief_smuggler[i]
+            p_partner[t] = belief_partner[i]
+            keeps_post[t] = keeps
+            u[t] = uniforms[r]
+            at[t] = j
+            out[r] = _OUTSIDE
+            m += can1 | can2 | can3
+        chosen = np.empty(m, dtype=np.int8)
+        unsure = np.empty(m, dtype=np.bool_)
         _estimate_block(
-            out[lo : lo + size],
+            chosen,
             unsure,
-            w,
-            g,
-            org,
-            p_smuggler,
-            p_partner,
-            keeps_post,
-            uniforms[lo : lo + size],
+            w[:m],
+            g[:m],
+            org[:m],
+            p_smuggler[:m],
+            p_partner[:m],
+            keeps_post[:m],
+            u[:m],
             params,
             by_mode,
             smuggling_open,
             partners_taken,
             posts_may_open,
         )
-        for j in range(size):
-            if unsure[j]:
-                out[lo + j] = _choose_one(
-                    w[j],
-                    g[j],
-                    org[j],
-                    p_smuggler[j],
-                    p_partner[j],
-                    keeps_post[j],
-                    uniforms[lo + j],
+        for t in range(m):
+            if unsure[t]:
+                chosen[t] = _choose_one(
+                    w[t],
+                    g[t],
+                    org[t],
+                    p_smuggler[t],
+                    p_partner[t],
+                    keeps_post[t],
+                    u[t],
                     params,
                     by_mode,
                     smuggling_open,
                     partners_taken,
                     posts_may_open,
                 )
+            out[lo + at[t]] = chosen[t]
     return out
 
 
