@@ -225,14 +225,16 @@ def company_sums(
         i = attached[j]
         while caught_before < n_caught and caught_rows[caught_before] < i:
             caught_before += 1
-        c = company[i]
+        u = np.uint64(i)  # unsigned places: no negative-index checks
+        c = np.uint64(company[u])
         if not (caught_before < n_caught and caught_rows[caught_before] == i):  # not caught
-            company_commission[c] += commission[i]
-            s = surrender[i]
-            surrender_pos[n_surrender] = i - caught_before  # its place in surrender[~caught]
-            surrender_val[n_surrender] = s
+            company_commission[c] += commission[u]
+            s = surrender[u]
+            k = np.uint64(n_surrender)
+            surrender_pos[k] = i - caught_before  # its place in surrender[~caught]
+            surrender_val[k] = s
             n_surrender += s != 0.0
-        partners[c] += mode[i] == PARTNER
+        partners[c] += mode[u] == PARTNER
     return (
         company_commission,
         partners,
