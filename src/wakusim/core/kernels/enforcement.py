@@ -73,12 +73,12 @@ def catch(
     exposed_in_block = np.zeros((max(n_blocks, 1), n_companies), dtype=np.bool_)
     for b in prange(n_blocks):
         for j in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
-            i = rows[j]
+            i = np.uint64(rows[np.uint64(j)])  # unsigned places: no negative-index checks
             # No branch on the mode (tables and selects): it would often be mispredicted.
             m = mode[i]
             c = company[i]
             c = c if m == PARTNER else n_companies
-            chance = min(by_mode[m], by_company[c])
+            chance = min(by_mode[np.uint64(m)], by_company[np.uint64(c)])
             if draw[i] < chance:  # rare: almost always predicted
                 caught[i] = True
                 if m == PARTNER:

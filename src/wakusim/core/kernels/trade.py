@@ -181,10 +181,10 @@ def deploy_attached(
     n_partners = 0
     n_members = 0
     for j in range(n_attached):
-        d = attached_wanted[j] * ration[attached_company[j]]
+        d = attached_wanted[j] * ration[np.uint64(attached_company[j])]  # unsigned: no check
         is_partner = attached_partner[j]
-        partners[n_partners] = d
-        members[n_members] = d
+        partners[np.uint64(n_partners)] = d
+        members[np.uint64(n_members)] = d
         n_partners += is_partner
         n_members += not is_partner
     return partners[:n_partners], members[:n_members]
