@@ -39,7 +39,9 @@ def catch(
         The rows that may be caught: every smuggler's, partner's and member's
         (in any order, each once; others listed are never caught).
     mode, company
-        Each individual's mode and company.
+        Each individual's mode and company (a partner's in ``0 ..
+        len(inspected) - 1``, as :func:`wakusim.core.kernels.trade.invest`
+        checks: it is read unchecked).
     draw
         One uniform draw per individual.
     inspected
