@@ -192,7 +192,9 @@ def company_sums(
     caught_rows
         Rows of the individuals caught, ascending.
     mode, company
-        Mode and company during the month's trade.
+        Mode and company during the month's trade (the companies of partners
+        and members in ``0 .. n_companies - 1``, as
+        :func:`wakusim.core.kernels.trade.invest` checks: read unchecked).
     commission
         From the month's trade, CNY.
     surrender
