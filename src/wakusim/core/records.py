@@ -168,7 +168,9 @@ def month_record(
 
     Counts and shares are at the end of the month (after arrests); arrests,
     volumes, incomes and revenue are flows of the month; incomes and returns
-    are by the mode held during the month.
+    are by the mode held during the month. Total wealth and fees are the
+    totals accounting took as it settled (``ledger``), so wealth must not
+    change between accounting and the record.
     """
     pop, comp = state.population, state.companies
     # One sort of everyone's wealth serves the Gini and the wealth groups of the free.

@@ -584,8 +584,8 @@ def choose_modes(
         keeps_post = np.empty(size, dtype=np.bool_)
         u = np.empty(size)
         at = np.empty(size, dtype=np.int64)
-        # Gather the revisers who can choose something else than outside; those who
-        # cannot (no smuggling, too poor to partner, no post) stay outside, the only
+        # Gather the revisers who can choose something other than outside; those who
+        # cannot (no smuggling, too poor to partner, no post) stay outside, their only
         # mode with a weight (most revisers while the border is closed).
         m = 0
         for j in range(size):
