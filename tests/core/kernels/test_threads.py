@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from wakusim.core.kernels import BLOCK
+from wakusim.core.kernels import accounting as accounting_kernels
 from wakusim.core.kernels import choice as choice_kernels
 from wakusim.core.kernels import enforcement as enforcement_kernels
 from wakusim.core.kernels import learning as learning_kernels
@@ -114,6 +115,45 @@ def test_catch_on_threads(n, threads):
     np.testing.assert_array_equal(got, want)
     if n:
         assert exposed[0]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("n", SIZES)
+def test_settle_on_threads(n, threads):
+    rng, mode, company, _ = _population(n, n + 4)
+    caught = ((mode == SMUGGLER) | (mode == PARTNER) | (mode == MEMBER)) & (rng.random(n) < 0.1)
+    caught_rows = np.flatnonzero(caught)
+    k = caught_rows.size
+    trading = (mode != OUTSIDE) & (mode != DETAINED)
+    deployed = np.where(trading, rng.random(n) * 1e4, 0.0)
+    profit = np.where(trading, rng.standard_normal(n) * 1e3, 0.0)
+    losses = (rng.random(k) * 1e4, rng.random(k) * 5e3, rng.integers(0, 4, k).astype(np.int16))
+    inputs = (mode, caught, deployed, profit, caught_rows, *losses, rng.random(n) * 500)
+    scalars = (0.005, 400.0, 0.3, 1.0, True, 3000.0, 0.05, 1.0)
+    detention_left = np.where(mode == DETAINED, rng.integers(1, 4, n), 0).astype(np.int16)
+    wealth = rng.lognormal(9, 1.5, n)
+
+    def state():  # wealth, income, mode, company, detention left, must revise, two outputs
+        return (
+            wealth.copy(),
+            np.zeros(n),
+            mode.copy(),
+            company.copy(),
+            detention_left.copy(),
+            np.zeros(n, dtype=bool),
+            np.empty(n),
+            np.empty(n),
+        )
+
+    want = state()
+    want_totals = accounting_kernels.settle.serial(*inputs, *scalars, *want)
+    got = state()
+    totals = _on_threads(accounting_kernels.settle, (*inputs, *scalars, *got), threads)
+    assert totals == want_totals
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert totals[1] == got[0].sum() and totals[2] == got[7].sum()  # numpy's sums, to the bit
+    assert totals[0] == int(((mode == DETAINED) & (detention_left == 1)).sum())
 
 
 @pytest.mark.parametrize("threads", [1, 2])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from wakusim.core.processes.enforcement import enforce
+from wakusim.core.processes.enforcement import EnforcementOutcome, enforce
 from wakusim.core.processes.trade import TradeOutcome
 from wakusim.core.state import DETAINED, MEMBER, NO_COMPANY, OUTSIDE, PARTNER, SMUGGLER
 
@@ -167,3 +167,22 @@ def test_enforce_does_not_change_state(make_scenario, make_policy, make_state):
     np.testing.assert_array_equal(state.population.wealth, WEALTH)
     np.testing.assert_array_equal(state.companies.funds, [30_000.0, 500_000.0])
     np.testing.assert_array_equal(state.companies.suspended_left, [0, 0])
+
+
+def test_losses_per_caught_spread_over_everyone():
+    caught = np.array([False, True, False, True, True])
+    outcome = EnforcementOutcome.from_individuals(
+        caught=caught,
+        confiscated=np.array([0.0, 5.0, 0.0, 7.0, 0.0]),
+        fined=np.array([0.0, 1.0, 0.0, 2.0, 3.0]),
+        detention=np.array([0, 6, 0, 0, 2]),
+        inspected=np.array([True]),
+        company_caught=np.array([False]),
+        company_fined=np.array([0.0]),
+    )
+    np.testing.assert_array_equal(outcome.caught_rows, [1, 3, 4])
+    np.testing.assert_array_equal(outcome.confiscated, [5.0, 7.0, 0.0])
+    np.testing.assert_array_equal(outcome.fined, [1.0, 2.0, 3.0])
+    assert outcome.detention.dtype == np.int16
+    np.testing.assert_array_equal(outcome.by_individual(outcome.detention), [0, 6, 0, 0, 2])
+    np.testing.assert_array_equal(outcome.by_individual(outcome.fined), [0.0, 1.0, 0.0, 2.0, 3.0])
