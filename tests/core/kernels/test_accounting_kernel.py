@@ -55,7 +55,8 @@ def numpy_account(state, trade, enforcement, policy, scenario) -> Ledger:
     m = comp.size
     attached = (trade.mode == PARTNER) | (trade.mode == MEMBER)
     paid = attached & ~caught
-    commission = np.bincount(trade.company[paid], weights=trade.commission[paid], minlength=m)
+    commission = trade.by_individual(trade.commission)
+    commission = np.bincount(trade.company[paid], weights=commission[paid], minlength=m)
     income_c = commission + trade.company_own_profit
     due = np.where(comp.active, policy.state.loyalty_payment, 0.0)
     from_income = np.minimum(due, income_c)
@@ -73,7 +74,7 @@ def numpy_account(state, trade, enforcement, policy, scenario) -> Ledger:
     return Ledger(
         trade_income=np.where(free, trade_income, 0.0),
         fee_paid=fee_paid,
-        revenue_surrender=float(trade.surrender[~caught].sum()),
+        revenue_surrender=float(trade.by_individual(trade.surrender)[~caught].sum()),
         revenue_fines=float(fined.sum() + enforcement.company_fined.sum()),
         revenue_confiscation=float(confiscated.sum()),
         revenue_loyalty=float(loyalty.sum()),

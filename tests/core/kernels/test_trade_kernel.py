@@ -58,8 +58,8 @@ def numpy_trade(state, policy, scenario) -> TradeOutcome:
         company=pop.company.copy(),
         deployed=deployed,
         profit=profit,
-        commission=commission,
-        surrender=surrender,
+        commission=commission[attached],  # partners' and members', in row order
+        surrender=surrender[attached],
         ration=ration,
         company_own_profit=mk.turnover * margin * own_deployed,
         volume_smuggling=volume_smuggling,

@@ -21,13 +21,15 @@ def _trade(
     mode, company, deployed=None, profit=None, commission=None, surrender=None, own_profit=None, m=3
 ):
     n = len(mode)
+    mode = np.asarray(mode, dtype=np.int8)
+    attached = (mode == PARTNER) | (mode == MEMBER)  # commission and surrender: theirs only
     return TradeOutcome(
-        mode=np.asarray(mode, dtype=np.int8),
+        mode=mode,
         company=np.asarray(company, dtype=np.int32),
         deployed=_zeros(deployed, n),
         profit=_zeros(profit, n),
-        commission=_zeros(commission, n),
-        surrender=_zeros(surrender, n),
+        commission=_zeros(commission, n)[attached],
+        surrender=_zeros(surrender, n)[attached],
         ration=np.ones(m),
         company_own_profit=_zeros(own_profit, m),
         volume_smuggling=0.0,

@@ -28,13 +28,14 @@ PUNISHMENT = dict(
 
 def _outcome(mode, company, deployed, m=2):
     n = len(mode)
+    attached = sum(1 for k in mode if k in (PARTNER, MEMBER))
     return TradeOutcome(
         mode=np.asarray(mode, dtype=np.int8),
         company=np.asarray(company, dtype=np.int32),
         deployed=np.asarray(deployed, dtype=np.float64),
         profit=np.zeros(n),
-        commission=np.zeros(n),
-        surrender=np.zeros(n),
+        commission=np.zeros(attached),  # (partners' and members')
+        surrender=np.zeros(attached),
         ration=np.ones(m),
         company_own_profit=np.zeros(m),
         volume_smuggling=0.0,

@@ -79,8 +79,8 @@ def _outcomes(n_companies=2):
         company=np.array(COMPANY, dtype=np.int32),
         deployed=np.zeros(n),
         profit=np.zeros(n),
-        commission=np.zeros(n),
-        surrender=np.zeros(n),
+        commission=np.zeros(3),  # the three partners'
+        surrender=np.zeros(3),
         ration=np.ones(n_companies),
         company_own_profit=np.zeros(n_companies),
         volume_smuggling=0.0,

@@ -58,16 +58,17 @@ def test_profit_commission_surrender_split(make_scenario, make_policy, make_stat
     #   0.15 * 4218.75 = 13,289.0625; surrender 0.3 * 0.85 * 4218.75 = 1075.78125;
     #   keeps 0.25 * 0.85 * 0.7 * 16,875 = 2510.15625
     np.testing.assert_allclose(out.profit, [1312.5, 4687.5, 2510.15625, 4687.5, 0.0, 0.0])
-    np.testing.assert_allclose(out.commission, [0.0, 14_062.5, 13_289.0625, 14_062.5, 0.0, 0.0])
-    np.testing.assert_allclose(out.surrender, [0.0, 0.0, 1075.78125, 0.0, 0.0, 0.0])
+    commission, surrender = out.by_individual(out.commission), out.by_individual(out.surrender)
+    np.testing.assert_allclose(commission, [0.0, 14_062.5, 13_289.0625, 14_062.5, 0.0, 0.0])
+    np.testing.assert_allclose(surrender, [0.0, 0.0, 1075.78125, 0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(out.attached_rows(), [1, 2, 3])
+    assert out.commission.size == out.surrender.size == 3
     # company profit on own deployed funds: 0.1875 * [10,000, 4,000]
     np.testing.assert_allclose(out.company_own_profit, [1875.0, 750.0])
     # for company traders, profit + commission + surrender = gross
     gross = 0.1875 * out.deployed
     attached = [1, 2, 3]
-    np.testing.assert_allclose(
-        (out.profit + out.commission + out.surrender)[attached], gross[attached]
-    )
+    np.testing.assert_allclose((out.profit + commission + surrender)[attached], gross[attached])
 
 
 def test_negative_margin_gives_losses(make_scenario, make_policy, make_state):

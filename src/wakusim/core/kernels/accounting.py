@@ -196,9 +196,10 @@ def company_sums(
         and members in ``0 .. n_companies - 1``, as
         :func:`wakusim.core.kernels.trade.invest` checks: read unchecked).
     commission
-        From the month's trade, CNY.
+        From the month's trade, CNY, for each row in ``attached``.
     surrender
-        From the month's trade, CNY: zero for everyone but members.
+        From the month's trade, CNY, for each row in ``attached``: zero but
+        for members.
     n_companies
         Number of companies.
 
@@ -210,8 +211,8 @@ def company_sums(
     partners
         Each company's partners (caught included).
     surrender_pos, surrender_val
-        Places in ``surrender[~caught]`` of its nonzero elements, and their
-        values.
+        Places in ``surrender[~caught]`` (the surrenders spread over everyone,
+        zero for those not listed) of its nonzero elements, and their values.
     n_not_caught
         Length of ``surrender[~caught]``.
     """
@@ -230,8 +231,8 @@ def company_sums(
         u = np.uint64(i)  # unsigned places: no negative-index checks
         c = np.uint64(company[u])
         if not (caught_before < n_caught and caught_rows[caught_before] == i):  # not caught
-            company_commission[c] += commission[u]
-            s = surrender[u]
+            company_commission[c] += commission[j]
+            s = surrender[j]
             k = np.uint64(n_surrender)
             surrender_pos[k] = i - caught_before  # its place in surrender[~caught]
             surrender_val[k] = s

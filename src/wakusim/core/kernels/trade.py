@@ -8,8 +8,10 @@ adds the latter up by company in that order, as ``numpy.bincount`` does.
 separates them, so that the deployed capital of each mode is packed exactly
 as ``deployed[mode == k]`` and numpy can sum it as it summed the masked array
 (pairwise). Once the price is known, :func:`split` computes each
-individual's deployed capital, profit, commission and surrender in parallel
-(each row on its own).
+individual's deployed capital and profit in parallel (each row on its own),
+and :func:`company_shares` the commission and surrender of each partner and
+member, packed in the order of their rows (they are zero for everyone else:
+per-individual arrays would be mostly zeros to write and to read again).
 
 The loops over all individuals avoid branches on the mode (a mispredicted
 branch costs more than computing every case and selecting one): rows are
@@ -200,17 +202,10 @@ def split(
     ration: np.ndarray,
     gross_per_yuan: float,
     shares: np.ndarray,
-    partner_commission: float,
-    member_commission: float,
-    member_rest_share: float,
-    unit_payment: float,
-    surrender_per_rest: float,
     deployed: np.ndarray,
     profit: np.ndarray,
-    commission: np.ndarray,
-    surrender: np.ndarray,
 ) -> None:
-    """Deployed capital and the split of each trader's gross margin, into the arrays given.
+    """Deployed capital and each trader's share of its gross margin, into the arrays given.
 
     Parameters
     ----------
@@ -225,26 +220,12 @@ def split(
         ``turnover * margin``: gross margin per yuan deployed.
     shares
         Share of the gross margin a trader keeps, by mode 0-3.
-    partner_commission, member_commission
-        Company's share of a partner's and a member's gross margin.
-    member_rest_share
-        ``1 - member_commission``.
-    unit_payment
-        Share of a member's rest paid to the unit.
-    surrender_per_rest
-        ``surrender_rate * (1 - unit_payment)``.
     deployed
         Output: the wanted capital (as in :func:`invest`; 0 for those not
         trading), times the company's ration for partners and members.
     profit
         Output: ``gross * shares[mode] * (mode < 4)``, with
         ``gross = gross_per_yuan * deployed``.
-    commission
-        Output: partners ``partner_commission * gross``; members
-        ``member_commission * gross + unit_payment * rest`` with
-        ``rest = member_rest_share * gross``; 0 otherwise.
-    surrender
-        Output: members ``surrender_per_rest * rest``; 0 otherwise.
     """
     # Every case is computed, then one selected (no branch on the mode to mispredict).
     pad = ration.shape[0] - 1
@@ -265,10 +246,59 @@ def split(
         gross = gross_per_yuan * d
         alive = 1.0 if m < 4 else 0.0
         profit[i] = gross * shares[min(max(m, 0), 3)] * alive
+
+
+@kernel(parallel=True)
+def company_shares(
+    attached: np.ndarray,
+    mode: np.ndarray,
+    deployed: np.ndarray,
+    gross_per_yuan: float,
+    partner_commission: float,
+    member_commission: float,
+    member_rest_share: float,
+    unit_payment: float,
+    surrender_per_rest: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Compute what each partner and member pays its company and surrenders to the state.
+
+    Parameters
+    ----------
+    attached
+        Rows of the partners and members (as :func:`invest` lists them).
+    mode, deployed
+        Each individual's mode, and capital in goods (from :func:`split`).
+    gross_per_yuan
+        ``turnover * margin``: gross margin per yuan deployed.
+    partner_commission, member_commission
+        Company's share of a partner's and a member's gross margin.
+    member_rest_share
+        ``1 - member_commission``.
+    unit_payment
+        Share of a member's rest paid to the unit.
+    surrender_per_rest
+        ``surrender_rate * (1 - unit_payment)``.
+
+    Returns
+    -------
+    commission
+        For each row listed, with ``gross = gross_per_yuan * deployed``:
+        partners ``partner_commission * gross``; members ``member_commission
+        * gross + unit_payment * rest`` with ``rest = member_rest_share *
+        gross``.
+    surrender
+        Members ``surrender_per_rest * rest``; partners 0.
+    """
+    n = attached.shape[0]
+    commission = np.empty(n)
+    surrender = np.empty(n)
+    for j in prange(n):
+        i = attached[j]
+        is_member = mode[i] == MEMBER
+        gross = gross_per_yuan * deployed[i]
         rest = member_rest_share * gross
         by_member = member_commission * gross + unit_payment * rest
         by_partner = partner_commission * gross
-        to_unit = surrender_per_rest * rest
-        paid = by_member if is_member else 0.0
-        commission[i] = by_partner if is_partner else paid
-        surrender[i] = to_unit if is_member else 0.0
+        commission[j] = by_member if is_member else by_partner
+        surrender[j] = surrender_per_rest * rest if is_member else 0.0
+    return commission, surrender

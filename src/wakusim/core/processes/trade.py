@@ -38,9 +38,11 @@ class TradeOutcome:
     profit
         Each trader's net trade profit if not caught, CNY.
     commission
-        Each trader's payment to its company (commission and unit payment), CNY.
+        Each partner's and member's payment to its company (commission and unit
+        payment), CNY, in the order of :meth:`attached_rows`.
     surrender
-        Each member's foreign currency surrendered to the state, CNY.
+        Foreign currency each partner and member surrendered to the state
+        (members only; 0 for partners), CNY, in the order of :meth:`attached_rows`.
     ration
         Share of demanded volume each company could import.
     company_own_profit
@@ -79,6 +81,16 @@ class TradeOutcome:
         if self.attached is None:
             self.attached = np.flatnonzero((self.mode == PARTNER) | (self.mode == MEMBER))
         return self.attached
+
+    def by_individual(self, values: np.ndarray) -> np.ndarray:
+        """Spread ``values`` given per partner and member over everyone (0 for the others).
+
+        For example ``outcome.by_individual(outcome.commission)`` is each
+        individual's commission.
+        """
+        spread = np.zeros(self.mode.shape[0], dtype=values.dtype)
+        spread[self.attached_rows()] = values
+        return spread
 
     def smuggler_rows(self) -> np.ndarray:
         """Rows of the smugglers during the month, ascending."""
@@ -134,7 +146,7 @@ def trade(state: ModelState, policy: Policy, scenario: Scenario) -> TradeOutcome
 
     c, s = scenario.companies, policy.state
     # Outputs allocated by numpy: large arrays get transparent huge pages (faster first touch).
-    deployed, profit, commission, surrender = (np.empty(pop.size) for _ in range(4))
+    deployed, profit = np.empty(pop.size), np.empty(pop.size)
     kernels.split(
         pop.mode,
         pop.company,
@@ -144,15 +156,19 @@ def trade(state: ModelState, policy: Policy, scenario: Scenario) -> TradeOutcome
         np.append(ration, 1.0),
         mk.turnover * margin,
         margin_shares(policy, scenario),
+        deployed,
+        profit,
+    )
+    commission, surrender = kernels.company_shares(
+        attached,
+        pop.mode,
+        deployed,
+        mk.turnover * margin,
         c.partner_commission,
         c.member_commission,
         1.0 - c.member_commission,
         s.unit_payment,
         s.surrender_rate * (1.0 - s.unit_payment),
-        deployed,
-        profit,
-        commission,
-        surrender,
     )
     return TradeOutcome(
         mode=pop.mode.copy(),
