@@ -92,6 +92,23 @@ def test_invest_on_threads(n, threads):
 
 @pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("n", SIZES)
+def test_company_shares_on_threads(n, threads):
+    rng, mode, _, _ = _population(n, n + 6)
+    deployed = rng.random(n) * 1e4
+    attached = np.flatnonzero((mode == PARTNER) | (mode == MEMBER))
+    args = (attached, mode, deployed, 0.19, 0.75, 0.6, 0.4, 0.15, 0.255)
+    want = trade_kernels.company_shares.serial(*args)
+    got = _on_threads(trade_kernels.company_shares, args, threads)
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_array_equal(a, b)
+    gross = 0.19 * deployed[attached]
+    member = mode[attached] == MEMBER
+    np.testing.assert_array_equal(got[1][~member], 0.0)
+    np.testing.assert_array_equal(got[0][~member], 0.75 * gross[~member])
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("n", SIZES)
 def test_catch_on_threads(n, threads):
     rng, mode, company, draw = _population(n, n + 1)
     if n:
