@@ -182,7 +182,12 @@ def month_record(
     )
     tally = TradeTally(
         *records_kernels.tally_trade(
-            trade.mode, enforcement.caught, trade.deployed, pop.income, ledger.trade_income
+            trade.mode,
+            enforcement.caught,
+            enforcement.caught_rows.size,
+            trade.deployed,
+            pop.income,
+            ledger.trade_income,
         )
     )
     counts, wealth_detained, wealth_members, belief_sums = modes_tally()

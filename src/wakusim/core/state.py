@@ -25,6 +25,17 @@ CHANNEL_NAMES = ("smuggler", "partner")
 NO_COMPANY = -1
 
 
+def spread(values: np.ndarray, rows: np.ndarray, size: int) -> np.ndarray:
+    """Return ``size`` values per individual: ``values`` at ``rows``, 0 elsewhere.
+
+    For the outcomes that give values only for some individuals (the caught,
+    the partners and members) in the order of their rows.
+    """
+    out = np.zeros(size, dtype=values.dtype)
+    out[rows] = values
+    return out
+
+
 @dataclass
 class Population:
     """Individuals, as arrays of length N (``belief`` arrays are 2 x N).

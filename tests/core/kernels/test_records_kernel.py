@@ -113,7 +113,7 @@ def _check_trade(mode, caught, deployed, income, trade_income):
         capital,
         returns,
         returns_ok,
-    ) = tally_trade(mode, caught, deployed, income, trade_income)
+    ) = tally_trade(mode, caught, int(caught.sum()), deployed, income, trade_income)
     _same(counts, np.bincount(mode, minlength=5).astype(np.int64))
     for code in range(5):
         assert arrests[code] == (caught & (mode == code)).sum()

@@ -343,6 +343,7 @@ def tally_modes(
 def tally_trade(
     mode: np.ndarray,
     caught: np.ndarray,
+    n_caught: int,
     deployed: np.ndarray,
     income: np.ndarray,
     trade_income: np.ndarray,
@@ -366,6 +367,8 @@ def tally_trade(
         Each individual's mode during the month (0 to 4).
     caught
         Individuals caught this month.
+    n_caught
+        How many were caught (``caught.sum()``; enforcement lists their rows).
     deployed
         Capital each individual had in goods, CNY.
     income
@@ -395,9 +398,6 @@ def tally_trade(
         those of them not caught (``traded_ok[k]`` values from ``start[k]``).
     """
     n = mode.shape[0]
-    n_caught = 0
-    for i in range(n):
-        n_caught += caught[i]
     counts = _count_modes(mode)
     # The outsiders' income, summed leaf by leaf as the walk gathers it; and
     # those not outside (traders and detained, a minority), in order.

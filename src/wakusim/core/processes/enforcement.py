@@ -20,7 +20,7 @@ from wakusim.core.draws import uniforms
 from wakusim.core.kernels import enforcement as kernels
 from wakusim.core.policy import Policy
 from wakusim.core.processes.trade import TradeOutcome
-from wakusim.core.state import ModelState
+from wakusim.core.state import ModelState, spread
 
 
 @dataclass
@@ -89,9 +89,7 @@ class EnforcementOutcome:
         For example ``outcome.by_individual(outcome.fined)`` is the fine of
         each individual.
         """
-        spread = np.zeros(self.caught.shape[0], dtype=values.dtype)
-        spread[self.caught_rows] = values
-        return spread
+        return spread(values, self.caught_rows, self.caught.shape[0])
 
 
 def enforce(

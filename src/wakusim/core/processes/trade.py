@@ -19,7 +19,7 @@ from wakusim.core.decisions import margin_shares
 from wakusim.core.kernels import trade as kernels
 from wakusim.core.market import sale_value
 from wakusim.core.policy import Policy
-from wakusim.core.state import MEMBER, PARTNER, SMUGGLER, ModelState
+from wakusim.core.state import MEMBER, PARTNER, SMUGGLER, ModelState, spread
 from wakusim.scenarios.schema import Scenario
 
 
@@ -88,9 +88,7 @@ class TradeOutcome:
         For example ``outcome.by_individual(outcome.commission)`` is each
         individual's commission.
         """
-        spread = np.zeros(self.mode.shape[0], dtype=values.dtype)
-        spread[self.attached_rows()] = values
-        return spread
+        return spread(values, self.attached_rows(), self.mode.shape[0])
 
     def smuggler_rows(self) -> np.ndarray:
         """Rows of the smugglers during the month, ascending."""
